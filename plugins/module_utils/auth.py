@@ -1,0 +1,407 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# Apache License 2.0 (see LICENSE)
+"""Registry credentials and TLS settings.
+
+Credentials come from, in this order (the first source that has an entry for the host wins):
+
+1. ``registries[]`` entries of the module / role (exact ``host[:port]``);
+2. the ``auth_file`` option;
+3. ``$REGISTRY_AUTH_FILE``;
+4. ``$XDG_RUNTIME_DIR/containers/auth.json`` (where ``podman login`` writes);
+5. ``~/.config/containers/auth.json``;
+6. ``~/.docker/config.json`` (where ``docker login`` writes).
+
+Auth files are the ``{"auths": {KEY: ENTRY}}`` format shared by podman, skopeo and docker. KEY is
+``host[:port]``, optionally with a repository path for podman's repository-scoped logins
+(``host/ns/repo``, longest match wins), or the legacy URL forms ``https://host`` and
+``https://host/v1/``. ENTRY holds ``auth`` (base64 of ``user:password``), or ``username`` and
+``password``, or an ``identitytoken`` (an OAuth2 refresh token). Credential helpers
+(``credsStore`` / ``credHelpers``) are not run; they are reported in :attr:`AuthStore.warnings`.
+
+No message, repr or warning of this module contains a password, token or ``auth`` value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import quote, quote_plus
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AuthError, ConfigError
+
+# Names the Docker Hub is known by in auth files; all are the same registry.
+DOCKER_HUB = "docker.io"
+_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
+
+# Username that marks an identity token (docker's convention for OAuth2 refresh tokens).
+IDENTITY_TOKEN_USER = "<token>"
+
+DEFAULT_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
+
+REDACTED = "********"
+
+_HOST_RE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$"
+)
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def canonical_host(host: str) -> str:
+    """``host[:port]`` lower-cased, with every Docker Hub alias mapped to ``docker.io``."""
+    host = (host or "").strip().lower()
+    return DOCKER_HUB if host in _HUB_ALIASES else host
+
+
+def _as_bool(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{where} must be true or false, not {value!r}")
+
+
+@dataclass
+class RegistryConfig:
+    """One ``registries[]`` entry: credentials and TLS settings for one registry host."""
+
+    host: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls_verify: bool = True
+    ca_path: str | None = None
+
+    FIELDS = ("host", "username", "password", "tls_verify", "ca_path")
+
+    @classmethod
+    def from_dict(cls, d: Mapping, index: int) -> RegistryConfig:
+        """Validate one entry; errors name ``registries[INDEX].FIELD`` and never echo a password."""
+        where = f"registries[{index}]"
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"{where} must be a mapping with host, username, password, tls_verify, ca_path")
+        unknown = sorted(str(k) for k in d if k not in cls.FIELDS)
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(cls.FIELDS)}"
+            )
+        host = d.get("host")
+        if not isinstance(host, str) or not host.strip():
+            raise ConfigError(f"{where}.host is required: the registry as host[:port], for example quay.io")
+        host = host.strip()
+        for prefix in ("https://", "http://"):
+            if host.lower().startswith(prefix):
+                host = host[len(prefix):]
+        host = host.rstrip("/")
+        if not _HOST_RE.match(host):
+            raise ConfigError(
+                f"{where}.host {d.get('host')!r} is not a host[:port] (no path, no scheme), for example "
+                "registry.example.com:5000"
+            )
+        username = d.get("username")
+        password = d.get("password")
+        if username is not None and not isinstance(username, str):
+            raise ConfigError(f"{where}.username must be a string")
+        if password is not None and not isinstance(password, str):
+            raise ConfigError(f"{where}.password must be a string")
+        if username == "":
+            username = None
+        if password == "":
+            password = None
+        if (username is None) != (password is None):
+            missing = "password" if password is None else "username"
+            raise ConfigError(f"{where}.{missing} is required when {'username' if missing == 'password' else 'password'} is set")
+        tls_verify = _as_bool(d.get("tls_verify", True), f"{where}.tls_verify")
+        ca_path = d.get("ca_path")
+        if ca_path is not None:
+            if not isinstance(ca_path, str) or not ca_path:
+                raise ConfigError(f"{where}.ca_path must be the path of a CA file or of a directory of .crt files")
+            if not os.path.exists(ca_path):
+                raise ConfigError(f"{where}.ca_path {ca_path!r} does not exist: give a PEM CA file or a directory of .crt files")
+        return cls(host=host, username=username, password=password, tls_verify=tls_verify, ca_path=ca_path)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A username and password; an identity token has the username ``<token>``."""
+
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def is_identity_token(self) -> bool:
+        return self.username == IDENTITY_TOKEN_USER
+
+    def basic_header(self) -> str:
+        """The value of an ``Authorization: Basic`` header (keep it out of logs)."""
+        raw = f"{self.username}:{self.password}".encode("utf-8")
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def secrets(self) -> list[str]:
+        out = [self.password, base64.b64encode(f"{self.username}:{self.password}".encode("utf-8")).decode("ascii")]
+        return [s for s in out if s]
+
+
+@dataclass
+class _Entry:
+    host: str
+    path: str
+    credentials: Credentials
+    exact_key: bool  # written as host[/path] rather than a legacy URL
+
+
+def _split_key(key: str) -> tuple[str, str] | None:
+    """(canonical host, repository path or "") of an auth file key, or None if it is unusable."""
+    key = key.strip()
+    lowered = key.lower()
+    if lowered.startswith("https://") or lowered.startswith("http://"):
+        # Legacy docker keys are URLs whose path (/v1/, /v2/) never scopes a repository.
+        rest = key.split("://", 1)[1]
+        host = rest.split("/", 1)[0]
+        return canonical_host(host), ""
+    host, _, path = key.partition("/")
+    if not host:
+        return None
+    return canonical_host(host), path.strip("/")
+
+
+class AuthStore:
+    """Answers "which credentials and TLS settings for this registry host".
+
+    ``env`` replaces ``os.environ`` (for HOME, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR); tests pass it
+    explicitly. An explicitly named ``auth_file`` that is missing, unreadable or not valid JSON
+    raises AuthError; so does a ``$REGISTRY_AUTH_FILE`` that exists but cannot be read. Problems
+    with the default files are reported in :attr:`warnings` and the file is skipped.
+    """
+
+    def __init__(
+        self,
+        auth_file: str | None = None,
+        registries: list[RegistryConfig] | None = None,
+        env: Mapping[str, str] | None = None,
+        certs_dirs: Sequence[str] | None = None,
+    ):
+        self._env = dict(os.environ if env is None else env)
+        self._registries: dict[str, RegistryConfig] = {}
+        for index, reg in enumerate(registries or []):
+            if isinstance(reg, Mapping):
+                reg = RegistryConfig.from_dict(reg, index)
+            key = canonical_host(reg.host)
+            if key in self._registries:
+                raise ConfigError(f"registries[{index}].host {reg.host!r} is listed twice; keep one entry per registry")
+            self._registries[key] = reg
+        self._certs_dirs = tuple(DEFAULT_CERTS_DIRS if certs_dirs is None else certs_dirs)
+        self.warnings: list[str] = []
+        self.files: list[str] = []  # the auth files actually read, in precedence order
+        self._files: list[list[_Entry]] = []
+        for path, explicit in self._candidate_files(auth_file):
+            entries = self._read_file(path, explicit)
+            if entries is not None:
+                self.files.append(path)
+                self._files.append(entries)
+
+    def __repr__(self) -> str:
+        return f"AuthStore(files={self.files!r}, registries={sorted(self._registries)!r})"
+
+    # -- sources ---------------------------------------------------------------------------
+    def _home(self) -> str:
+        return self._env.get("HOME") or os.path.expanduser("~")
+
+    def _candidate_files(self, auth_file: str | None) -> list[tuple[str, str | None]]:
+        """(path, why it is explicit or None) in precedence order, without duplicates."""
+        out: list[tuple[str, str | None]] = []
+        if auth_file:
+            out.append((os.path.expanduser(auth_file), "auth_file"))
+        env_file = self._env.get("REGISTRY_AUTH_FILE")
+        if env_file:
+            out.append((os.path.expanduser(env_file), "REGISTRY_AUTH_FILE"))
+        xdg = self._env.get("XDG_RUNTIME_DIR")
+        if xdg:
+            out.append((os.path.join(xdg, "containers", "auth.json"), None))
+        home = self._home()
+        out.append((os.path.join(home, ".config", "containers", "auth.json"), None))
+        out.append((os.path.join(home, ".docker", "config.json"), None))
+        seen: set[str] = set()
+        unique = []
+        for path, why in out:
+            real = os.path.abspath(path)
+            if real not in seen:
+                seen.add(real)
+                unique.append((path, why))
+        return unique
+
+    def _read_file(self, path: str, explicit: str | None) -> list[_Entry] | None:
+        if not os.path.exists(path):
+            if explicit == "auth_file":
+                raise AuthError(f"auth file {path} (auth_file) does not exist: create it with podman login --authfile {path} REGISTRY, or fix the path")
+            if explicit:
+                self.warnings.append(f"auth file {path} (from ${explicit}) does not exist; ignored")
+            return None
+        problem = None
+        try:
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read().decode("utf-8"))
+            if not isinstance(data, dict):
+                problem = "is not a JSON object"
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        except (UnicodeDecodeError, ValueError) as exc:
+            # The decoder's message quotes no content, only a position.
+            where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+            problem = f"is not valid JSON{where}"
+        if problem:
+            if explicit:
+                label = "auth_file" if explicit == "auth_file" else f"${explicit}"
+                raise AuthError(f"auth file {path} ({label}) {problem}: fix it or log in again with podman login --authfile {path}")
+            self.warnings.append(f"auth file {path} {problem}; ignored")
+            return None
+        return self._parse(path, data)
+
+    def _parse(self, path: str, data: dict) -> list[_Entry]:
+        if data.get("credsStore"):
+            self.warnings.append(
+                f"auth file {path}: credsStore {data['credsStore']!r} is not supported (credential helpers are not run); "
+                "give the credentials in registries[] or log in with podman login --authfile"
+            )
+        if isinstance(data.get("credHelpers"), dict) and data["credHelpers"]:
+            self.warnings.append(
+                f"auth file {path}: credHelpers for {', '.join(sorted(map(str, data['credHelpers'])))} are not supported "
+                "(credential helpers are not run); give those credentials in registries[] or an auth file"
+            )
+        auths = data.get("auths", {})
+        if not isinstance(auths, dict):
+            self.warnings.append(f"auth file {path}: 'auths' is not an object; ignored")
+            return []
+        entries: list[_Entry] = []
+        for key, value in auths.items():
+            split = _split_key(str(key))
+            if split is None:
+                continue
+            host, repo_path = split
+            if not isinstance(value, dict):
+                self.warnings.append(f"auth file {path}: entry {key!r} is not an object; ignored")
+                continue
+            creds = self._entry_credentials(path, str(key), value)
+            if creds is None:
+                continue
+            exact = not str(key).lower().startswith(("http://", "https://"))
+            entries.append(_Entry(host=host, path=repo_path, credentials=creds, exact_key=exact))
+        return entries
+
+    def _entry_credentials(self, path: str, key: str, value: dict) -> Credentials | None:
+        token = value.get("identitytoken")
+        if isinstance(token, str) and token:
+            return Credentials(IDENTITY_TOKEN_USER, token)
+        auth = value.get("auth")
+        if isinstance(auth, str) and auth:
+            try:
+                decoded = base64.b64decode(auth.strip(), validate=False).decode("utf-8")
+            except (binascii.Error, ValueError):
+                decoded = None
+            if decoded is None or ":" not in decoded:
+                self.warnings.append(
+                    f"auth file {path}: entry {key!r} has an 'auth' value that is not base64 of user:password; ignored"
+                )
+                return None
+            user, _, password = decoded.partition(":")
+            # A docker login with an identity token stores "user:" here; nothing usable.
+            if user and password:
+                return Credentials(user, password)
+        user, password = value.get("username"), value.get("password")
+        if isinstance(user, str) and user and isinstance(password, str) and password:
+            return Credentials(user, password)
+        return None
+
+    # -- questions -------------------------------------------------------------------------
+    def credentials_for(self, host: str, repository: str | None = None) -> Credentials | None:
+        """Credentials for ``host`` (and ``repository``, for repository-scoped keys), or None."""
+        key = canonical_host(host)
+        reg = self._registries.get(key)
+        if reg is not None and reg.username is not None and reg.password is not None:
+            return Credentials(reg.username, reg.password)
+        repository = (repository or "").strip("/")
+        for entries in self._files:
+            best: _Entry | None = None
+            for entry in entries:
+                if entry.host != key:
+                    continue
+                if entry.path and not (repository == entry.path or repository.startswith(entry.path + "/")):
+                    continue
+                if (
+                    best is None
+                    or len(entry.path) > len(best.path)
+                    or (len(entry.path) == len(best.path) and entry.exact_key and not best.exact_key)
+                ):
+                    best = entry
+            if best is not None:
+                return best.credentials
+        return None
+
+    def registry_config(self, host: str) -> RegistryConfig | None:
+        return self._registries.get(canonical_host(host))
+
+    def tls_for(self, host: str) -> tuple[bool, str | None]:
+        """(verify, ca_path) for ``host``.
+
+        A registries[] entry decides verify and its ca_path; without a ca_path, a
+        ``certs.d/<host>/`` directory of /etc/containers or /etc/docker holding ``.crt`` files
+        (as podman and docker use them) is given as the CA directory.
+        """
+        reg = self._registries.get(canonical_host(host))
+        verify = reg.tls_verify if reg is not None else True
+        if reg is not None and reg.ca_path:
+            return verify, reg.ca_path
+        for root in self._certs_dirs:
+            directory = os.path.join(root, host)
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                continue
+            if any(name.endswith(".crt") for name in names):
+                return verify, directory
+        return verify, None
+
+    def secrets(self) -> list[str]:
+        """Every password, token and auth blob known, for :func:`redact`."""
+        out: list[str] = []
+        for reg in self._registries.values():
+            if reg.username and reg.password:
+                out.extend(Credentials(reg.username, reg.password).secrets())
+        for entries in self._files:
+            for entry in entries:
+                out.extend(entry.credentials.secrets())
+        return sorted(set(out), key=len, reverse=True)
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms a secret can show up in: as is, URL-quoted, form-quoted, and base64."""
+    if not secret:
+        return set()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    forms.add(base64.b64encode(secret.encode("utf-8")).decode("ascii"))
+    return {f for f in forms if f}
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in ``text`` by ``********``.
+
+    Besides each secret as given, its URL-quoted and base64 forms are replaced; give
+    ``Credentials.secrets()`` (password and base64 ``user:password``) to also catch Basic
+    headers. Longer secrets are replaced first so that one secret containing another is fully
+    hidden.
+    """
+    if not text:
+        return text
+    forms: set[str] = set()
+    for secret in secrets or ():
+        if secret:
+            forms |= secret_forms(str(secret))
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return text
