@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# Apache License 2.0 (see LICENSE)
+"""Every manifest kind plan.py writes, validated against the real upstream CRD schema.
+
+The CRDs are the ones in the shared corpus (``<repo>/../shared/data/crds``); the schema of the
+served (storage) version is used, ``x-kubernetes-*`` extensions (CEL rules and the like) ignored
+since no API server runs here. The generated YAML is read back before validation, so what is
+checked is what a user would ``oc apply``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+jsonschema = pytest.importorskip("jsonschema")
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+    PlannedImage,
+    catalog_source,
+    catalog_source_for,
+    cluster_catalog,
+    cluster_catalog_for,
+    dump_yaml,
+    dump_yaml_documents,
+    icsp_manifests,
+    idms_manifests,
+    itms_manifests,
+    plan_catalog,
+    plan_images,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+CRDS = os.path.join(REPO_ROOT, "..", "shared", "data", "crds")
+CRD_FILES = {
+    "ImageContentSourcePolicy": "openshift-api/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml",
+    "ImageDigestMirrorSet": "openshift-api/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml",
+    "ImageTagMirrorSet": "openshift-api/0000_10_config-operator_01_imagetagmirrorsets.crd.yaml",
+    "CatalogSource": "operator-framework-api/operators.coreos.com_catalogsources.yaml",
+    "ClusterCatalog": "operator-controller/olm.operatorframework.io_clustercatalogs.yaml",
+}
+pytestmark = pytest.mark.skipif(not os.path.isdir(CRDS), reason=f"shared CRDs not found: {CRDS}")
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_SCHEMAS = {}
+
+
+def _without_extensions(node):
+    if isinstance(node, dict):
+        return {k: _without_extensions(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
+    if isinstance(node, list):
+        return [_without_extensions(v) for v in node]
+    return node
+
+
+def crd_validator(kind):
+    """(apiVersion, validator) of the served storage version of ``kind``'s CRD."""
+    if kind not in _SCHEMAS:
+        with open(os.path.join(CRDS, CRD_FILES[kind]), encoding="utf-8") as handle:
+            crd = yaml.safe_load(handle)
+        assert crd["spec"]["names"]["kind"] == kind
+        served = [v for v in crd["spec"]["versions"] if v.get("served")]
+        version = next((v for v in served if v.get("storage")), served[0])
+        schema = _without_extensions(version["schema"]["openAPIV3Schema"])
+        _SCHEMAS[kind] = (f"{crd['spec']['group']}/{version['name']}", jsonschema.Draft7Validator(schema))
+    return _SCHEMAS[kind]
+
+
+def assert_valid(obj):
+    """``obj`` as written (YAML round trip) is accepted by its CRD's schema."""
+    obj = yaml.safe_load(dump_yaml(obj))
+    kind = obj["kind"]
+    api_version, validator = crd_validator(kind)
+    assert obj["apiVersion"] == api_version
+    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{kind} {'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+    name = obj["metadata"]["name"]
+    assert len(name) <= 253 and _DNS1123_SUBDOMAIN.match(name), name
+    if kind == "CatalogSource":
+        # OLM names a Service after it
+        assert len(name) <= 63 and _DNS1035_LABEL.match(name), name
+
+
+D = ["sha256:" + c * 64 for c in "0123456789abcdef"]
+MIXED = [
+    "quay.io/coreos/etcd-operator@" + D[0],
+    "quay.io/coreos/etcd-operator@" + D[1],
+    "registry.redhat.io/ubi8-minimal@" + D[2],
+    "registry.redhat.io/ubi8/ubi:latest",
+    "gcr.io/kubebuilder/kube-rbac-proxy:v0.13.1@" + D[3],
+    "docker.io/library/busybox:1.36",
+    "nginx@" + D[4],
+    "quay.io/test/etcd.0.9.0",
+    "localhost:5000/deep/nested/path/to/image:v1",
+]
+CATALOGS = [
+    "registry.redhat.io/redhat/redhat-operator-index:v4.15",
+    "quay.io/operatorhubio/catalog@" + D[5],
+    "quay.io/example/image:tag",
+]
+DESTS = ["mirror.example.com:5000", "mirror.example.com/org", "mirror.example.com/org/sub"]
+
+
+def planned_sets():
+    for naming in ("oc", "oc-mirror"):
+        for catalog in CATALOGS:
+            for dest in DESTS:
+                images = [i for i in MIXED if naming == "oc" or "@" in i or ":" in i.rsplit("/", 1)[-1]]
+                yield pytest.param(naming, catalog, plan_catalog(catalog, images, dest, naming),
+                                   id=f"{naming}-{catalog.split('/')[-1][:20]}-{dest}")
+
+
+@pytest.mark.parametrize("naming, catalog, planned", list(planned_sets()))
+@pytest.mark.parametrize("scope", [None, "repository", "registry", "namespace"])
+def test_mirror_sets_are_valid(naming, catalog, planned, scope):
+    objects = (icsp_manifests(planned, "catalog-x", scope, naming=naming)
+               + idms_manifests(planned, "catalog-x", scope, naming=naming)
+               + itms_manifests(planned, "catalog-x", scope, naming=naming))
+    assert {o["kind"] for o in objects} == {"ImageContentSourcePolicy", "ImageDigestMirrorSet", "ImageTagMirrorSet"}
+    for obj in objects:
+        assert_valid(obj)
+    # the aggregated file reads back as the same objects
+    assert list(yaml.safe_load_all(dump_yaml_documents(objects))) == [yaml.safe_load(dump_yaml(o)) for o in objects]
+
+
+@pytest.mark.parametrize("naming, catalog, planned", list(planned_sets()))
+def test_catalog_manifests_are_valid(naming, catalog, planned):
+    entry = [p for p in planned if p.image_type == "operatorCatalog"][0]
+    assert_valid(catalog_source_for(entry, naming))
+    assert_valid(catalog_source_for(entry, naming, display_name="Red Hat Operators", publisher="Me",
+                                    update_interval="30m0s"))
+    assert_valid(cluster_catalog_for(entry, naming))
+    assert_valid(cluster_catalog_for(entry, naming, priority=-10))
+    if "@" not in str(cluster_catalog_for(entry, naming)["spec"]["source"]["image"]["ref"]):
+        assert_valid(cluster_catalog_for(entry, naming, poll_interval_minutes=10))
+
+
+def test_split_mirror_sets_are_valid():
+    digest = D[6]
+    planned = [PlannedImage(parse(f"quay.io/ns{i}/img@{digest}"), parse(f"mirror.example.com/ns{i}/img:x@{digest}"))
+               for i in range(300)]
+    for builder in (icsp_manifests, idms_manifests):
+        objects = builder(planned, "big", max_size=2000)
+        assert len(objects) > 5
+        for obj in objects:
+            assert_valid(obj)
+
+
+def test_schema_catches_a_broken_manifest():
+    """The validator is not vacuous: a wrong type and a bad mirror are reported."""
+    obj = catalog_source("x", "quay.io/a/b:1")
+    obj["spec"]["priority"] = "high"
+    _, validator = crd_validator("CatalogSource")
+    assert list(validator.iter_errors(obj))
+    planned = plan_images(["quay.io/a/b@" + D[7]], "mirror.example.com")
+    idms = idms_manifests(planned, "c")[0]
+    idms["spec"]["imageDigestMirrors"][0]["mirrors"] = ["https://not a registry"]
+    _, validator = crd_validator("ImageDigestMirrorSet")
+    assert list(validator.iter_errors(idms))
+    cc = cluster_catalog("c", "quay.io/a/b:1")
+    cc["spec"]["source"]["type"] = "Git"
+    _, validator = crd_validator("ClusterCatalog")
+    assert list(validator.iter_errors(cc))
