@@ -1,0 +1,319 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# Apache License 2.0 (see LICENSE)
+"""Unpack the file system of a catalog image from its layers, safely.
+
+Pure functions over layer streams (tar, gzip-compressed or not), with no registry code: the
+caller fetches the blobs and passes readable binary streams in layer order. Layers are applied
+as a container runtime applies them, OCI whiteouts included (``.wh.<name>`` deletes a path of a
+lower layer, ``.wh..wh..opq`` empties a directory of the lower layers). An entry that could
+write outside the destination (``..``, an absolute path, a symlink or hardlink pointing out, a
+path through such a link) stops the extraction with a CatalogError naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+from typing import Any, BinaryIO, Callable, Collection, Iterable, Mapping, Optional, Set, Union
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
+
+LABEL_CONFIGS = "operators.operatorframework.io.index.configs.v1"
+LABEL_DATABASE = "operators.operatorframework.io.index.database.v1"
+
+WHITEOUT_PREFIX = ".wh."
+WHITEOUT_OPAQUE = ".wh..wh..opq"
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class IndexLocation:
+    """Where the catalog lives inside a catalog image: ``kind`` is ``fbc`` (a directory) or
+    ``sqlite`` (a database file); ``path`` is absolute inside the image."""
+
+    __slots__ = ("kind", "path")
+
+    def __init__(self, kind: str, path: str):
+        self.kind = kind
+        self.path = path
+
+    @property
+    def prefix(self) -> str:
+        """The ``only_prefix`` to give apply_layers to unpack just the catalog."""
+        return self.path
+
+    def local_path(self, dest_dir: str) -> str:
+        """The catalog's path once the layers are applied under ``dest_dir``."""
+        rel = _prefix_norm(self.path) or ""
+        return os.path.join(dest_dir, *rel.split("/")) if rel else dest_dir
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IndexLocation) and (self.kind, self.path) == (other.kind, other.path)
+
+    def __repr__(self) -> str:
+        return f"IndexLocation({self.kind!r}, {self.path!r})"
+
+
+def index_location(labels: Optional[Mapping[str, str]], image: str = "the catalog image") -> IndexLocation:
+    """Choose the loader from the image config labels: the FBC directory label wins over the
+    sqlite database label (images built during the migration carry both, and opm serves the FBC)."""
+    labels = labels or {}
+    configs = labels.get(LABEL_CONFIGS)
+    if configs:
+        return IndexLocation("fbc", configs)
+    database = labels.get(LABEL_DATABASE)
+    if database:
+        return IndexLocation("sqlite", database)
+    raise CatalogError(f"{image}: neither the {LABEL_CONFIGS} label (FBC directory) nor the {LABEL_DATABASE} "
+                       "label (sqlite database) is set in the image config, so it is not an operator catalog "
+                       "image; give a catalog (index) image, an FBC directory or an index.db")
+
+
+def load_extracted(dest_dir: str, location: IndexLocation,
+                   packages: Union[None, Collection[str], Callable[[str], bool]] = None) -> Any:
+    """Load the catalog unpacked under ``dest_dir`` by :func:`apply_layers`."""
+    path = location.local_path(dest_dir)
+    if location.kind == "sqlite":
+        from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_sqlite import load_sqlite
+        catalog = load_sqlite(path)
+        if packages is not None:
+            keep = packages if callable(packages) else frozenset(packages).__contains__
+            catalog.packages = {n: p for n, p in catalog.packages.items() if keep(n)}
+        return catalog
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_fbc
+    if not os.path.exists(path):
+        raise CatalogError(f"{location.path}: the FBC directory named by the {LABEL_CONFIGS} label is not in the "
+                           "image layers")
+    return load_fbc(path, packages)
+
+
+def _normalize(name: str, what: str) -> str:
+    """Archive path to a clean relative path ('' for the root); refuses '..' and absolute paths."""
+    if "\0" in name:
+        raise CatalogError(f"{what}: entry name {name!r} contains a NUL byte")
+    if name.startswith("/"):
+        raise CatalogError(f"{what}: entry {name!r} has an absolute path, which would be written outside the "
+                           "destination directory; refusing the layer")
+    parts = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise CatalogError(f"{what}: entry {name!r} contains '..', which would be written outside the "
+                               "destination directory; refusing the layer")
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _prefix_norm(only_prefix: Optional[str]) -> Optional[str]:
+    if only_prefix is None:
+        return None
+    rel = "/".join(p for p in only_prefix.split("/") if p not in ("", "."))
+    if ".." in rel.split("/"):
+        raise CatalogError(f"only_prefix {only_prefix!r} must not contain '..'")
+    return rel
+
+
+def _within(rel: str, prefix: str) -> bool:
+    return not prefix or rel == prefix or rel.startswith(prefix + "/")
+
+
+class _Layer:
+    def __init__(self, root: str, prefix: Optional[str], label: str):
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.prefix = prefix
+        self.label = label
+        self.created: Set[str] = set()
+
+    def wanted(self, rel: str) -> bool:
+        return self.prefix is None or _within(rel, self.prefix)
+
+    def inside(self, real: str) -> bool:
+        return real == self.real_root or real.startswith(self.real_root + os.sep)
+
+    def host_path(self, rel: str, entry: str) -> str:
+        """Host path for ``rel``; its parent must resolve (through any symlinks already unpacked)
+        to a place inside the destination."""
+        parts = rel.split("/")
+        parent = os.path.join(self.root, *parts[:-1]) if len(parts) > 1 else self.root
+        if not self.inside(os.path.realpath(parent)):
+            raise CatalogError(f"{self.label}: entry {entry!r} would be written through a symbolic link that "
+                               "points outside the destination directory; refusing the layer")
+        return os.path.join(parent, parts[-1])
+
+    def remove(self, path: str) -> None:
+        if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+            os.unlink(path)
+        elif os.path.isdir(path):
+            shutil.rmtree(path)
+
+    def ensure_parent(self, rel: str, entry: str) -> None:
+        parts = rel.split("/")[:-1]
+        current = self.root
+        for index, part in enumerate(parts):
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                if not self.inside(os.path.realpath(current)):
+                    raise CatalogError(f"{self.label}: entry {entry!r} would be written through the symbolic link "
+                                       f"{'/'.join(parts[:index + 1])!r}, which points outside the destination "
+                                       "directory; refusing the layer")
+                continue
+            if not os.path.isdir(current):
+                if os.path.lexists(current):
+                    os.unlink(current)
+                os.mkdir(current, 0o755)
+
+    def whiteout(self, rel_dir: str, name: str, entry: str) -> None:
+        if name == WHITEOUT_OPAQUE:
+            if self.prefix is not None and not (_within(rel_dir, self.prefix) or _within(self.prefix, rel_dir)):
+                return
+            directory = os.path.join(self.root, *rel_dir.split("/")) if rel_dir else self.root
+            if os.path.islink(directory) or not os.path.isdir(directory):
+                return
+            if not self.inside(os.path.realpath(directory)):
+                raise CatalogError(f"{self.label}: opaque whiteout {entry!r} names a directory outside the "
+                                   "destination directory; refusing the layer")
+            for child in os.listdir(directory):
+                child_rel = f"{rel_dir}/{child}" if rel_dir else child
+                if child_rel not in self.created:
+                    self.remove(os.path.join(directory, child))
+            return
+        target = name[len(WHITEOUT_PREFIX):]
+        if not target or target in (".", ".."):
+            raise CatalogError(f"{self.label}: whiteout entry {entry!r} names no file; refusing the layer")
+        rel = f"{rel_dir}/{target}" if rel_dir else target
+        if self.prefix is not None and not (_within(rel, self.prefix) or _within(self.prefix, rel)):
+            return
+        path = self.host_path(rel, entry)
+        if rel not in self.created and os.path.lexists(path):
+            self.remove(path)
+
+    def symlink_ok(self, rel: str, target: str) -> bool:
+        """A relative target that resolves, through the links already unpacked, inside."""
+        if target.startswith("/"):
+            return False
+        parent = os.path.dirname(os.path.join(self.root, *rel.split("/")))
+        return self.inside(os.path.realpath(os.path.join(os.path.realpath(parent), target)))
+
+    def apply(self, tar: tarfile.TarFile) -> None:
+        for member in tar:
+            entry = member.name
+            rel = _normalize(entry, self.label)
+            if not rel:
+                continue
+            rel_dir, _, name = rel.rpartition("/")
+            if name.startswith(WHITEOUT_PREFIX):
+                self.whiteout(rel_dir, name, entry)
+                continue
+            if not self.wanted(rel):
+                # Directories above the prefix still matter: they may be symlinks (checked when
+                # something below is written) but are otherwise created on demand.
+                continue
+            self.extract(tar, member, rel, entry)
+
+    def extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo, rel: str, entry: str) -> None:
+        self.ensure_parent(rel, entry)
+        if member.issym() and not self.symlink_ok(rel, member.linkname):
+            raise CatalogError(f"{self.label}: symbolic link {entry!r} -> {member.linkname!r} points outside "
+                               "the destination directory; refusing the layer")
+        path = self.host_path(rel, entry)
+        existing_dir = os.path.isdir(path) and not os.path.islink(path)
+        if member.isdir():
+            if os.path.lexists(path) and not existing_dir:
+                os.unlink(path)
+            if not existing_dir:
+                os.mkdir(path, 0o755)
+            os.chmod(path, (member.mode & 0o777) | 0o700)
+        elif member.isreg():
+            if os.path.lexists(path):
+                self.remove(path)
+            source = tar.extractfile(member)
+            # O_EXCL + O_NOFOLLOW: never write through a link that appeared at this path.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+            fd = os.open(path, flags, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                if source is not None:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+            os.chmod(path, (member.mode & 0o777) | 0o600)
+        elif member.issym():
+            if os.path.lexists(path):
+                self.remove(path)
+            os.symlink(member.linkname, path)
+        elif member.islnk():
+            link_rel = _normalize(member.linkname, f"{self.label}: hard link {entry!r}")
+            if not link_rel:
+                raise CatalogError(f"{self.label}: hard link {entry!r} points at the root directory; refusing "
+                                   "the layer")
+            source_path = self.host_path(link_rel, entry)
+            real = os.path.realpath(source_path)
+            if not self.inside(real):
+                raise CatalogError(f"{self.label}: hard link {entry!r} -> {member.linkname!r} points outside the "
+                                   "destination directory; refusing the layer")
+            if not os.path.isfile(real):
+                if self.prefix is not None and not _within(link_rel, self.prefix):
+                    raise CatalogError(f"{self.label}: hard link {entry!r} points at {member.linkname!r}, outside "
+                                       f"the extracted prefix {self.prefix!r}; extract without only_prefix")
+                raise CatalogError(f"{self.label}: hard link {entry!r} points at {member.linkname!r}, which is not "
+                                   "a file unpacked before it")
+            if os.path.lexists(path):
+                self.remove(path)
+            # A copy, not a link: the unpacked tree is read, never shared with the layer cache.
+            shutil.copyfile(real, path)
+        else:
+            # Devices, FIFOs and the like have no place in a catalog: skipped.
+            return
+        self.created.add(rel)
+
+
+def _open_layer(stream: BinaryIO, label: str) -> tarfile.TarFile:
+    peek = getattr(stream, "peek", None)
+    head = peek(4)[:4] if callable(peek) else b""
+    if head.startswith(_ZSTD_MAGIC):
+        raise CatalogError(f"{label}: zstd-compressed layers are not supported; mirror the catalog image with "
+                           "gzip layers")
+    try:
+        return tarfile.open(fileobj=stream, mode="r|*")
+    except tarfile.ReadError as exc:
+        raise CatalogError(f"{label}: not a tar archive (plain or gzip-compressed): {exc}") from exc
+
+
+def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: Optional[str] = None) -> str:
+    """Apply image layers in order under ``dest_dir`` (created if needed) and return it.
+
+    ``only_prefix`` (for instance the ``/configs`` value of the configs label, or the database
+    path) limits the extraction to that path and what is below it; whiteouts that touch it
+    still apply. Each stream is read once, front to back.
+    """
+    prefix = _prefix_norm(only_prefix)
+    os.makedirs(dest_dir, exist_ok=True)
+    for index, stream in enumerate(layer_streams):
+        label = getattr(stream, "name", None)
+        label = f"layer {index + 1}" + (f" ({label})" if isinstance(label, str) else "")
+        layer = _Layer(dest_dir, prefix, label)
+        try:
+            with _open_layer(stream, label) as tar:
+                layer.apply(tar)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.filename:
+                raise CatalogError(f"{label}: cannot unpack into {exc.filename}: {exc.strerror}") from exc
+            raise CatalogError(f"{label}: the layer is corrupt or truncated: {exc}") from exc
+    _check_links(dest_dir)
+    return dest_dir
+
+
+def _check_links(root: str) -> None:
+    """Every symbolic link left under ``root`` must resolve inside it. Checked once at the end
+    because a later entry or layer can change what an earlier, valid, link resolves through."""
+    real_root = os.path.realpath(root)
+    for current, dirs, files in os.walk(root):
+        for name in dirs + files:
+            full = os.path.join(current, name)
+            if os.path.islink(full):
+                real = os.path.realpath(full)
+                if real != real_root and not real.startswith(real_root + os.sep):
+                    rel = os.path.relpath(full, root)
+                    raise CatalogError(f"symbolic link {rel!r} -> {os.readlink(full)!r} resolves outside the "
+                                       "destination directory once all layers are applied; refusing the image")
