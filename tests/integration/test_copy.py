@@ -1,0 +1,322 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The copy engine against real registries, with skopeo and the fault proxy's counters as
+independent witnesses of what reached the target."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import parse_lines
+from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import Progress
+from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import digest_tag
+from tests.support.images import push_image_set
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def registries(*endpoints) -> list[dict]:
+    out = []
+    for ep in endpoints:
+        entry = {"host": ep.host}
+        if ep.tls:
+            entry["ca_path"] = ep.ca_path
+        else:
+            entry["tls_verify"] = False
+        if ep.username:
+            entry.update(username=ep.username, password=ep.password)
+        out.append(entry)
+    return out
+
+
+def run_copy(lines, *endpoints, progress=None, **options):
+    entries, problems = parse_lines(lines, "mapping.txt")
+    assert problems == []
+    pool = RegistryPool(AuthStore(registries=registries(*endpoints), env={}), backoff=0.05)
+    try:
+        return Copier(pool, CopyOptions(**options), progress).run(entries)
+    finally:
+        pool.close()
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def mapping_lines(image_set, target, prefix="mirror"):
+    return [f"{image_set.pushed[i.name]}={target.host}/{prefix}/{i.name}" for i in image_set.images]
+
+
+def writes(proxy) -> int:
+    return sum(proxy.count(method=m) for m in WRITES)
+
+
+def test_index_copied_whole_then_rerun_skips(image_set, plain_registry, registry_factory, fault_proxy_factory,
+                                             skopeo_inspect):
+    target = registry_factory(tls=True, auth="htpasswd")
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+
+    report = run_copy(lines, plain_registry, proxy)
+    assert [i.status for i in report.images] == ["copied"] * len(lines), [i.error for i in report.images]
+    for image, result in zip(image_set.images, report.images):
+        raw = skopeo_inspect(target, f"mirror/{image.name}:{image.tag}", raw=True)
+        assert sha256(raw) == image.digest == result.source_digest == result.dest_digest
+        assert json.loads(raw)["mediaType"] == image.media_type
+        assert result.digest_changed is False
+        assert result.manifests_pushed == len(image.manifests) + 1
+        for child in image.manifests:  # children reachable by digest, as a cluster pulls them
+            assert sha256(skopeo_inspect(target, f"mirror/{image.name}@{child.digest}", raw=True)) == child.digest
+
+    # Every blob crossed the wire once: shared base layers were uploaded to the first repository
+    # and mounted into the others.
+    unique = image_set.blob_sizes
+    assert proxy.upload_bytes == sum(unique.values()) == report.bytes_sent == report.unique_blob_bytes
+    assert dict(proxy.uploaded_by_digest) == unique
+    shared = {d for d in unique if sum(d in i.blobs for i in image_set.images) > 1}
+    assert shared
+    assert report.blobs_uploaded == len(unique)
+    assert report.blobs_mounted == sum(len(shared & set(i.blobs)) for i in image_set.images) - len(shared)
+    assert any("mount=" in path and code == 201 for method, path, code in proxy.log if method == "POST")
+    assert sum(i.blobs_mounted for i in report.images) == report.blobs_mounted
+    assert sum(i.bytes_sent for i in report.images) == report.bytes_sent
+
+    # Re-run: nothing sent, nothing written, about two requests per image.
+    proxy.reset()
+    again = run_copy(lines, plain_registry, proxy)
+    assert [i.status for i in again.images] == ["skipped"] * len(lines)
+    assert proxy.upload_bytes == 0 and writes(proxy) == 0
+    assert again.bytes_sent == 0
+    assert proxy.count() <= 2 * len(lines)
+    assert proxy.count(kind="blob") == 0
+
+
+def test_dry_run_writes_nothing(image_set, plain_registry, registry_factory, fault_proxy_factory, skopeo_inspect):
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+    # one image already there, one tag pointing elsewhere
+    first, second = image_set.images[:2]
+    run_copy([lines[0], f"{image_set.pushed[second.name]}={proxy.host}/mirror/{first.name}:other"],
+             plain_registry, proxy)
+    proxy.reset()
+
+    report = run_copy(lines, plain_registry, proxy, dry_run=True)
+    assert proxy.count() > 0
+    assert writes(proxy) == 0 and proxy.upload_bytes == 0
+    by_name = {r.dest.split("/")[-1].split(":")[0]: r for r in report.images}
+    assert by_name[first.name].status == "skipped"
+    for image in image_set.images[1:]:
+        result = by_name[image.name]
+        assert result.status == "missing", result.error
+        # the shared base layers are missing in this repository too: a mount would fix them
+        assert result.missing_blobs == len(image.blobs)
+        assert result.missing_bytes == sum(image.blobs.values())
+        assert result.dest_digest == image.digest
+    assert report.bytes_sent == 0 and report.blobs_uploaded == 0
+    with pytest.raises(RuntimeError):
+        skopeo_inspect(target, f"mirror/{image_set.images[1].name}:v1", raw=True)
+
+
+def test_filter_by_os_single_platform(image_set, plain_registry, registry_factory, fault_proxy_factory,
+                                      skopeo_inspect):
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    image = image_set.images[0]
+    arm = next(m for m in image.manifests if m.platform == "linux/arm64")
+    report = run_copy(mapping_lines(image_set, proxy)[:1], plain_registry, proxy, filter_by_os="^linux/arm64$")
+    result = report.images[0]
+    assert result.status == "copied", result.error
+    assert result.digest_changed is True
+    assert result.source_digest == image.digest
+    assert result.dest_digest == arm.digest
+    raw = skopeo_inspect(target, f"mirror/{image.name}:v1", raw=True)
+    assert sha256(raw) == arm.digest  # the platform's own manifest, like oc --filter-by-os
+    assert set(proxy.uploaded_by_digest) == {b.digest for b in [arm.config, *arm.layers]}
+    assert result.manifests_pushed == 1
+
+    proxy.reset()
+    again = run_copy(mapping_lines(image_set, proxy)[:1], plain_registry, proxy, filter_by_os="^linux/arm64$")
+    assert again.images[0].status == "skipped" and writes(proxy) == 0
+
+
+def test_filter_by_os_several_platforms(image_cache, plain_registry, registry_factory, skopeo_inspect):
+    three = image_cache.image_set(count=1, platforms=("linux/amd64", "linux/arm64", "linux/ppc64le"),
+                                  shared_layers=1, shared_layer_size=8 * 1024, own_layer_size=8 * 1024, seed=7)
+    three.pushed = push_image_set(three, plain_registry, "src-three")
+    image = three.images[0]
+    target = registry_factory()
+    line = f"{three.pushed[image.name]}={target.host}/three/{image.name}"
+
+    report = run_copy([line], plain_registry, target, filter_by_os="linux/(amd64|arm64)")
+    result = report.images[0]
+    assert result.status == "copied", result.error
+    assert result.digest_changed is True and result.source_digest == image.digest
+    raw = skopeo_inspect(target, f"three/{image.name}:v1", raw=True)
+    assert sha256(raw) == result.dest_digest != image.digest
+    doc = json.loads(raw)
+    assert doc["mediaType"] == image.media_type
+    kept = {m.digest for m in image.manifests if m.platform != "linux/ppc64le"}
+    assert {m["digest"] for m in doc["manifests"]} == kept
+    for digest in kept:
+        assert sha256(skopeo_inspect(target, f"three/{image.name}@{digest}", raw=True)) == digest
+
+    # a filter every platform matches keeps the original bytes
+    everything = run_copy([line.replace("/three/", "/all/")], plain_registry, target, filter_by_os=".*")
+    assert everything.images[0].digest_changed is False
+    assert sha256(skopeo_inspect(target, f"all/{image.name}:v1", raw=True)) == image.digest
+
+    nothing = run_copy([line.replace("/three/", "/none/")], plain_registry, target, filter_by_os="windows")
+    assert nothing.images[0].status == "failed"
+    assert "linux/ppc64le" in nothing.images[0].error  # says which platforms there are
+
+    with pytest.raises(ConfigError, match="filter_by_os"):
+        run_copy([line], plain_registry, target, filter_by_os="(")
+
+
+def test_bad_source_fails_only_its_line(image_set, plain_registry, registry_factory):
+    target = registry_factory()
+    good = mapping_lines(image_set, target)
+    bad = f"{plain_registry.host}/src/does-not-exist:v1={target.host}/mirror/nothing"
+    report = run_copy([good[0], bad, good[1]], plain_registry, target)
+    assert [i.status for i in report.images] == ["copied", "failed", "copied"]
+    error = report.images[1].error
+    assert "src/does-not-exist" in error and "not found" in error
+    assert report.images[1].origin == "mapping.txt:2"
+    assert len(report.copied) == 2 and len(report.failed) == 1
+
+
+def test_stop_on_first_error(image_set, plain_registry, registry_factory):
+    target = registry_factory()
+    good = mapping_lines(image_set, target)
+    bad = f"{plain_registry.host}/src/does-not-exist:v1={target.host}/mirror/nothing"
+    report = run_copy([bad] + good, plain_registry, target, continue_on_error=False, parallel_images=1)
+    assert [i.status for i in report.images] == ["failed"] + ["cancelled"] * len(good)
+    assert "continue_on_error" in report.images[1].error
+    assert report.bytes_sent == 0
+
+
+def test_digest_source_and_two_tags_in_one_repository(image_set, plain_registry, registry_factory,
+                                                      skopeo_inspect):
+    target = registry_factory()
+    image = image_set.images[0]
+    repo = image_set.pushed[image.name].split("/", 1)[1].rsplit(":", 1)[0]
+    by_digest = f"{plain_registry.host}/{repo}@{image.digest}"
+    lines = [
+        f"{by_digest}={target.host}/pinned/{image.name}",
+        f"{image_set.pushed[image.name]}={target.host}/pinned/{image.name}:also",
+    ]
+    report = run_copy(lines, plain_registry, target)
+    assert [i.status for i in report.images] == ["copied", "copied"], [i.error for i in report.images]
+    tag = digest_tag(by_digest, image.digest, "oc")
+    assert report.images[0].dest.endswith(f":{tag}")
+    for ref in (f"pinned/{image.name}:{tag}", f"pinned/{image.name}:also"):
+        assert sha256(skopeo_inspect(target, ref, raw=True)) == image.digest
+    # one repository, one copy of each blob
+    assert report.blobs_uploaded == len(image.blobs) and report.blobs_mounted == 0
+    assert report.bytes_sent == sum(image.blobs.values())
+
+
+def test_docker_manifest_list_to_token_registry(image_cache, plain_registry, token_registry, skopeo_inspect):
+    docker = image_cache.image_set(count=2, fmt="docker", shared_layers=1, shared_layer_size=16 * 1024,
+                                   own_layer_size=8 * 1024, seed=11)
+    docker.pushed = push_image_set(docker, plain_registry, "src-docker")
+    lines = [f"{docker.pushed[i.name]}={token_registry.host}/engine-docker/{i.name}" for i in docker.images]
+    report = run_copy(lines, plain_registry, token_registry)
+    assert [i.status for i in report.images] == ["copied", "copied"], [i.error for i in report.images]
+    assert report.blobs_mounted >= 2  # bearer scopes for mount: pull on the other repository
+    for image in docker.images:
+        raw = skopeo_inspect(token_registry, f"engine-docker/{image.name}:v1", raw=True)
+        assert sha256(raw) == image.digest
+        assert json.loads(raw)["mediaType"] == image.media_type
+    again = run_copy(lines, plain_registry, token_registry)
+    assert [i.status for i in again.images] == ["skipped", "skipped"]
+
+
+def test_large_layer_streamed_and_progress_reported(image_cache, plain_registry, registry_factory,
+                                                    fault_proxy_factory, skopeo_inspect, tmp_path):
+    # over the client's 8 MiB monolithic limit: the streamed PATCH path
+    big = image_cache.big_layer_image(size_bytes=12 << 20, seed=5)
+    big.pushed = push_image_set(big, plain_registry, "src-big")
+    image = big.images[0]
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    path = tmp_path / "report.json"
+    lines = [f"{big.pushed[image.name]}={proxy.host}/big/{image.name}"]
+    progress = Progress(1, str(path), interval=0.0)
+    report = run_copy(lines, plain_registry, proxy, progress=progress)
+    assert report.images[0].status == "copied", report.images[0].error
+    assert proxy.count("PATCH") >= 1
+    assert sha256(skopeo_inspect(target, f"big/{image.name}:v1", raw=True)) == image.digest
+    assert proxy.upload_bytes == sum(image.blobs.values()) == report.bytes_sent
+
+    snap = progress.snapshot()
+    assert snap["bytes_sent"] == report.bytes_sent
+    assert snap["bytes_planned"] == report.bytes_sent
+    assert snap["images_done"] == snap["images_copied"] == 1
+    document = progress.finish(report)
+    saved = json.loads(path.read_text())
+    assert saved == json.loads(json.dumps(document))
+    assert saved["state"] == "finished"
+    assert saved["summary"]["copied"] == 1 and saved["summary"]["bytes_sent"] == report.bytes_sent
+    assert saved["images"][0]["status"] == "copied"
+
+
+def test_wrong_password_fails_every_image_without_leaking(image_set, plain_registry, registry_factory):
+    target = registry_factory(tls=True, auth="htpasswd")
+    entries, _ = parse_lines(mapping_lines(image_set, target)[:2], "m")
+    regs = registries(plain_registry) + [
+        {"host": target.host, "ca_path": target.ca_path, "username": target.username, "password": "Wr0ng-S3cret!"}
+    ]
+    pool = RegistryPool(AuthStore(registries=regs, env={}), backoff=0.05)
+    report = Copier(pool, CopyOptions()).run(entries)
+    pool.close()
+    assert [i.status for i in report.images] == ["failed", "failed"]
+    for result in report.images:
+        assert target.username in result.error or "credentials" in result.error
+        assert "Wr0ng-S3cret!" not in json.dumps(report.to_dict())
+
+
+def test_incremental_mirror_mounts_layers_of_complete_images(image_set, plain_registry, registry_factory,
+                                                             fault_proxy_factory):
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+    run_copy(lines[:1], plain_registry, proxy)
+    proxy.reset()
+
+    report = run_copy(lines, plain_registry, proxy)
+    assert [i.status for i in report.images] == ["skipped", "copied", "copied"], [i.error for i in report.images]
+    first = set(image_set.images[0].blobs)
+    rest = set().union(*(set(i.blobs) for i in image_set.images[1:]))
+    # what the complete first image already holds is mounted from its repository, not re-sent
+    assert set(proxy.uploaded_by_digest) == rest - first
+    assert proxy.upload_bytes == sum(image_set.blob_sizes[d] for d in rest - first)
+    assert report.blobs_mounted == sum(len(first & set(i.blobs)) for i in image_set.images[1:])
+
+
+def test_rerun_of_digest_pinned_lines_asks_only_the_target(image_set, plain_registry, registry_factory,
+                                                           fault_proxy_factory):
+    source = fault_proxy_factory(plain_registry)
+    target = fault_proxy_factory(registry_factory())
+    lines = []
+    for image in image_set.images:
+        repo = image_set.pushed[image.name].split("/", 1)[1].rsplit(":", 1)[0]
+        lines.append(f"{source.host}/{repo}@{image.digest}={target.host}/pinned/{image.name}")
+    first = run_copy(lines, source, target)
+    assert [i.status for i in first.images] == ["copied"] * len(lines), [i.error for i in first.images]
+    source.reset()
+    target.reset()
+    again = run_copy(lines, source, target)
+    assert [i.status for i in again.images] == ["skipped"] * len(lines)
+    assert all(i.source_digest == i.dest_digest for i in again.images)
+    assert source.count() == 0  # what oc adm catalog mirror writes re-runs on HEADs alone
+    assert target.count() == target.count("HEAD", "manifest") == len(lines)
