@@ -1,0 +1,260 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_mirror_from_mapping
+short_description: Mirror the images of a mapping.txt, verified, in parallel, resumable
+version_added: 0.1.0
+description:
+  - Copies every C(SOURCE=DESTINATION) line of one or more mapping files (as written by
+    C(oc adm catalog mirror --manifests-only) or trimmed by hand) from registry to registry.
+    It replaces C(oc image mirror -f mapping.txt) and the C(skopeo copy --all) loop used when
+    C(oc image mirror) leaves manifests missing.
+  - A manifest list or OCI index is copied whole and byte-identical (same digest) unless
+    O(filter_by_os) is set.
+  - Blobs are deduplicated across the whole run, mounted across repositories of the target
+    registry when one already holds them, skipped when already present, streamed with constant
+    memory, and their digests verified while streaming. A manifest is pushed only after all its
+    blobs are in place, children before parents, and every pushed manifest is checked with a
+    HEAD afterwards (the check that catches C(manifest unknown) at install time).
+  - A bad mapping line is reported with its file and line number and skipped; the other lines
+    are mirrored; the task then fails with a summary. An interrupted run, run again, does not send
+    again what already landed.
+  - When the task runs on the controller (C(delegate_to=localhost) or a local connection),
+    progress (images, bytes, rate, ETA) is shown in the job output while it runs; it is always
+    written to O(report_file) when one is given.
+author:
+  - airgap.operatorhub maintainers (@airgap-operatorhub)
+extends_documentation_fragment:
+  - airgap.operatorhub.registry
+attributes:
+  check_mode:
+    support: full
+    details: A dry run that contacts the registries read-only and lists what is missing in the target.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: Images whose destination tag already holds the source digest are skipped.
+  action:
+    support: full
+    details: The action plugin only displays progress; all work is done by the module.
+options:
+  mapping_file:
+    description:
+      - Path to a mapping file, or a list of them, one C(SOURCE=DESTINATION) per line, C(#) comments
+        allowed (the C(mapping.txt) of C(oc adm catalog mirror), the C(-f) file of C(oc image mirror)).
+    type: list
+    elements: path
+    default: []
+  mapping:
+    description:
+      - Mapping lines given inline, C(SOURCE=DESTINATION) each, added to those of O(mapping_file).
+    type: list
+    elements: str
+    default: []
+  include:
+    description:
+      - Only mirror lines whose source reference matches one of these regular expressions (searched, not anchored).
+    type: list
+    elements: str
+  exclude:
+    description:
+      - Skip lines whose source reference matches one of these regular expressions.
+    type: list
+    elements: str
+  filter_by_os:
+    description:
+      - A regular expression on C(os/architecture[/variant]). Only the matching entries of a manifest
+        list are copied, as C(oc image mirror --filter-by-os) does. One match is pushed as a single-platform
+        manifest, several as a new list; the result then reports that the digest changed, and
+        digest-pinned consumers of that image will not find it.
+      - By default the whole list is copied unchanged, which is what a disconnected cluster needs.
+    type: str
+  digest_tag:
+    description:
+      - The tag given to a destination whose source is pinned by digest only (C(src@sha256:...=dst)),
+        so the registry keeps it.
+      - V(oc) is the FNV-1a hash of the source that C(oc adm catalog mirror) uses; V(oc-mirror) is
+        C(sha256-<hex>) as oc-mirror v2 writes; V(short) is the first 8 hex characters of the digest.
+    type: str
+    choices: [oc, oc-mirror, short]
+    default: oc
+  parallel_images:
+    description: How many images are copied at the same time (C(oc image mirror --max-per-registry)).
+    type: int
+    default: 4
+  parallel_layers:
+    description: How many blobs are transferred at the same time, across all images.
+    type: int
+    default: 8
+  continue_on_error:
+    description:
+      - Go on with the other images when one fails (C(oc image mirror --continue-on-error)); the task
+        fails at the end with a summary.
+      - V(false) stops starting new images after the first failure.
+    type: bool
+    default: true
+  report_file:
+    description:
+      - Write a JSON report here, updated while the run goes on (progress, finished images) and complete
+        at the end (copied, skipped, failed, bytes sent).
+    type: path
+  progress_interval:
+    description: Seconds between progress updates of O(report_file) and of the job output.
+    type: float
+    default: 5
+seealso:
+  - name: oc image mirror
+    description: The command this module replaces.
+    link: https://docs.openshift.com/container-platform/latest/cli_reference/openshift_cli/administrator-cli-commands.html#oc-image-mirror
+"""
+
+EXAMPLES = r"""
+- name: Mirror what oc adm catalog mirror --manifests-only planned
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping_file: /srv/mirror/manifests-redhat-operator-index/mapping.txt
+    auth_file: /srv/mirror/auth.json
+    report_file: /srv/mirror/report.json
+  delegate_to: localhost
+
+- name: Mirror two images, the private registry with its own CA
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping:
+      - registry.redhat.io/ubi9/ubi:9.4=mirror.example.com:5000/ubi9/ubi:9.4
+      - quay.io/example/op@sha256:4b3f7c3e3d8cb7dbbfa4f49c2bcf37f8c8d4b1c4cbd3c39f4f0e9f3c6e5a1b2c=mirror.example.com:5000/example/op
+    registries:
+      - host: mirror.example.com:5000
+        username: mirror
+        password: "{{ vault_mirror_password }}"
+        ca_path: /etc/pki/mirror-ca.pem
+
+- name: Dry run, to see what is missing in the target
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping_file: mapping.txt
+  check_mode: true
+  register: plan
+
+- name: Only the amd64 entries of a few operators
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping_file: mapping.txt
+    include: ['/openshift-gitops', '/rhacm2/']
+    filter_by_os: 'linux/amd64'
+"""
+
+RETURN = r"""
+copied:
+  description: Images copied by this run.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - source: registry.redhat.io/ubi9/ubi:9.4
+      dest: mirror.example.com:5000/ubi9/ubi:9.4
+      source_digest: sha256:0d5c...
+      dest_digest: sha256:0d5c...
+      digest_changed: false
+      bytes_sent: 79204352
+skipped:
+  description: Images already present in the target with the same digest.
+  returned: always
+  type: list
+  elements: dict
+missing:
+  description: In check mode, images the target does not hold yet, with the number of blobs and bytes to send.
+  returned: check mode
+  type: list
+  elements: dict
+failures:
+  description:
+    - Mapping lines that could not be parsed and images that could not be copied, each with its
+      origin (file:line) and the reason. The task fails when this is not empty.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - origin: mapping.txt:14
+      text: quay.io/example/op=mirror.example.com/example/op
+      error: the source has no tag or digest; add :tag or @sha256:... to the source
+bytes_sent:
+  description: Blob bytes written to the target registries by this run.
+  returned: always
+  type: int
+summary:
+  description: Counts of this run.
+  returned: always
+  type: dict
+  sample: {images: 40, copied: 38, skipped: 2, failed: 0, bad_lines: 0, blobs_uploaded: 122, blobs_mounted: 40, blobs_present: 3, bytes_sent: 1048576000, retries: 1, elapsed_seconds: 41.2}
+report_file:
+  description: Path of the JSON report, when O(report_file) was given.
+  returned: when O(report_file) is set
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    auth_store_from_params,
+    registry_argument_spec,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+
+try:
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
+    HAS_DEPS = True
+    DEPS_ERROR = None
+except ImportError:  # urllib3 missing on the managed host
+    HAS_DEPS = False
+    DEPS_ERROR = traceback.format_exc()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=registry_argument_spec(
+            mapping_file=dict(type="list", elements="path", default=[]),
+            mapping=dict(type="list", elements="str", default=[]),
+            include=dict(type="list", elements="str"),
+            exclude=dict(type="list", elements="str"),
+            filter_by_os=dict(type="str"),
+            digest_tag=dict(type="str", default="oc", choices=["oc", "oc-mirror", "short"]),
+            parallel_images=dict(type="int", default=4),
+            parallel_layers=dict(type="int", default=8),
+            continue_on_error=dict(type="bool", default=True),
+            report_file=dict(type="path"),
+            progress_interval=dict(type="float", default=5.0),
+        ),
+        required_one_of=[("mapping_file", "mapping")],
+        supports_check_mode=True,
+    )
+    if not HAS_DEPS:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib("urllib3"), exception=DEPS_ERROR)
+
+    secrets = []
+    try:
+        auth = auth_store_from_params(module.params)
+        secrets = auth.secrets()
+        result = run_mapping_mirror(module.params, auth, check_mode=module.check_mode)
+    except AirgapError as exc:
+        from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
+
+        module.fail_json(msg=redact(str(exc), secrets))
+
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result["failures"]:
+        module.fail_json(msg=result.pop("msg"), **result)
+    result.pop("msg", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one module task through a real ``ansible-playbook`` and get its result back.
+
+The task is registered with ``ignore_errors`` and its result written to a JSON file by a second
+task, so a test sees exactly what a playbook author's ``register:`` sees, including on failure,
+together with the whole console output (to check no secret is printed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import yaml
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str  # stdout and stderr together
+    result: dict
+
+
+def run_task(workdir: str, module: str, args: dict, *, check: bool = False, verbosity: int = 0,
+             module_defaults: dict | None = None, env: dict | None = None, timeout: float = 300) -> PlaybookRun:
+    os.makedirs(workdir, exist_ok=True)
+    result_path = os.path.join(workdir, "result.json")
+    if os.path.exists(result_path):
+        os.unlink(result_path)
+    play = {
+        "name": "run one task",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "tasks": [
+            {"name": "task under test", module: args, "register": "under_test", "ignore_errors": True,
+             "check_mode": check},
+            {"name": "save result", "ansible.builtin.copy": {
+                "content": "{{ under_test | to_json }}", "dest": result_path}, "check_mode": False},
+        ],
+    }
+    if module_defaults:
+        play["module_defaults"] = module_defaults
+    playbook = os.path.join(workdir, "play.yml")
+    with open(playbook, "w") as handle:
+        yaml.safe_dump([play], handle, sort_keys=False)
+    run_env = dict(os.environ)
+    run_env.update({
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+    })
+    run_env.update(env or {})
+    cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook] + (["-" + "v" * verbosity] if verbosity else [])
+    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout)
+    output = proc.stdout + proc.stderr
+    if not os.path.exists(result_path):
+        raise AssertionError(f"ansible-playbook did not save the task result (rc={proc.returncode}):\n{output}")
+    with open(result_path) as handle:
+        return PlaybookRun(rc=proc.returncode, output=output, result=json.load(handle))
