@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Prepare a machine for `make test` / `make demo`. Idempotent: a second run only checks and
+# returns within a second or two.
+#   - Debian packages the tests and the demo run for real (registry, skopeo, umoci, openssl,
+#     htpasswd); `apt-get update` only when one is missing.
+#   - .venv with requirements-dev.txt, re-installed only when a requirements file changed.
+#   - .build/collections/ansible_collections/airgap/operatorhub -> repo root, so the collection
+#     is importable as ansible_collections.airgap.operatorhub and ANSIBLE_COLLECTIONS_PATH works.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+log() { printf 'bootstrap: %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+# (shellcheck too: without it ansible-test sanity skips its shellcheck test silently.)
+apt_packages=(docker-registry skopeo umoci openssl apache2-utils shellcheck)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+apt_install() {
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        sudo=(sudo)
+    fi
+    log "installing $*"
+    "${sudo[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@"
+}
+if ((${#missing[@]})); then
+    apt_install "${missing[@]}"
+fi
+
+# --- Python virtualenv -----------------------------------------------------------------------
+python=${PYTHON:-python3}
+venv="$root/.venv"
+stamp="$venv/.requirements.sha256"
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating $venv"
+    if ! "$python" -m venv "$venv"; then
+        # Debian's own python3 needs python3-venv for ensurepip.
+        rm -rf "$venv"
+        apt_install python3-venv
+        "$python" -m venv "$venv"
+    fi
+fi
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    log "installing requirements-dev.txt into .venv"
+    # pip's output goes to a log (this machine's pip config names index paths that may be
+    # absent, which makes pip warn once per package); shown only when the install fails.
+    if ! "$venv/bin/python" -m pip install -r requirements-dev.txt > "$venv/pip-install.log" 2>&1; then
+        cat "$venv/pip-install.log" >&2
+        exit 1
+    fi
+    printf '%s\n' "$want" > "$stamp"
+fi
+
+# --- Collection path -------------------------------------------------------------------------
+link="$root/.build/collections/ansible_collections/airgap/operatorhub"
+if [[ "$(readlink "$link" 2>/dev/null || true)" != "$root" ]]; then
+    mkdir -p "$(dirname "$link")"
+    ln -sfn "$root" "$link"
+fi
