@@ -1,0 +1,353 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: catalog_mirror
+short_description: Plan and mirror operator catalogs, writing mapping.txt, mirror sets and CatalogSources
+version_added: 0.1.0
+description:
+  - For each catalog of O(catalogs), reads it (a catalog image, an FBC directory or file, or a
+    sqlite C(index.db)), keeps what its filter keeps, and plans where every image lands under
+    O(dest), as C(oc adm catalog mirror CATALOG DEST) (O(naming=oc)) or oc-mirror v2
+    (O(naming=oc-mirror)) name them.
+  - Writes, under O(output_dir), one directory per catalog named after its CatalogSource,
+    holding C(mapping.txt), C(imageContentSourcePolicy.yaml), C(imageDigestMirrorSet.yaml),
+    C(imageTagMirrorSet.yaml), C(catalogSource.yaml) and C(clusterCatalog.yaml). A file is
+    rewritten only when its content changes; a mirror-set file with nothing to hold is not
+    written (and removed if an earlier run wrote it), since C(oc apply -f) refuses an empty file.
+  - Then, unless O(manifests_only), copies every planned image of all catalogs in one run of the
+    copy engine of M(airgap.operatorhub.image_mirror_from_mapping) (images shared by several
+    catalogs are copied once). This is the seed workflow's method 1 (C(oc adm catalog mirror));
+    O(manifests_only=true) is its method 2 (C(--manifests-only), then a separate copy).
+  - The catalog image is mirrored unchanged, so its CatalogSource serves every package of it;
+    only the images of the kept bundles are mirrored.
+author:
+  - airgap.operatorhub maintainers (@airgap-operatorhub)
+extends_documentation_fragment:
+  - airgap.operatorhub.registry
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Reads the catalogs, plans, reports in RV(files_changed) the files that would change and
+        in RV(missing) the images the target lacks; writes nothing (catalog images are still
+        unpacked into O(cache_dir), which is not a result of the task).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row, the second run reports no change.
+    support: full
+    details: Files are compared by content, images by digest; a second run changes nothing.
+options:
+  catalogs:
+    description: The catalogs to mirror, each with its own filter and target.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      source:
+        description:
+          - The catalog. An existing local path is read as an FBC directory or file, or as a
+            sqlite C(index.db); anything else is an image reference
+            (C(registry.redhat.io/redhat/redhat-operator-index:v4.14)).
+          - Required unless O(catalogs[].imageset_config) names the catalogs; with both, the
+            ImageSetConfiguration entry whose C(catalog) is this source is used (or its only entry).
+        type: str
+      packages:
+        description:
+          - The packages to keep, as names or as dictionaries like those of an oc-mirror ImageSetConfiguration
+            (C(name), C(channels) (names, or C(name)/C(minVersion)/C(maxVersion)), C(minVersion),
+            C(maxVersion), C(defaultChannel), C(bundles)). Without versions, the channel heads.
+        type: list
+        elements: raw
+      full:
+        description:
+          - Keep every bundle of the kept channels. With no O(catalogs[].packages), the whole
+            catalog, which is what C(oc adm catalog mirror) mirrors.
+        type: bool
+        default: false
+      include_dependencies:
+        description: Also keep the packages the kept bundles require (C(olm.package.required), C(olm.gvk.required)).
+        type: bool
+        default: false
+      imageset_config:
+        description:
+          - An oc-mirror ImageSetConfiguration (C(v2alpha1)), as a file path or its content;
+            every entry of C(mirror.operators) is a catalog with its filter, C(targetCatalog)
+            and C(targetTag). Exclusive with O(catalogs[].packages).
+        type: raw
+      target_name:
+        description:
+          - The repository path of the mirrored catalog image under O(dest), instead of the
+            source's (oc-mirror C(targetCatalog)). Also names the CatalogSource.
+          - For a local catalog, the image C(catalog_build) is expected to push, which the
+            CatalogSource then points at; without it a local catalog gets no CatalogSource.
+        type: str
+      target_tag:
+        description: The tag of the mirrored catalog image, instead of the source's (oc-mirror C(targetTag)).
+        type: str
+  dest:
+    description:
+      - The mirror registry and namespace, C(mirror.example.com:5000/olm) (the C(DEST) of
+        C(oc adm catalog mirror)).
+    type: str
+    required: true
+  output_dir:
+    description:
+      - Where the per-catalog directories are written (C(oc adm catalog mirror --to-manifests)).
+    type: path
+    required: true
+  manifests_only:
+    description:
+      - Only write the files; copy no image (C(oc adm catalog mirror --manifests-only)). Mirror
+        the mapping later with M(airgap.operatorhub.image_mirror_from_mapping).
+    type: bool
+    default: false
+  naming:
+    description:
+      - V(oc) names targets as C(oc adm catalog mirror) does (O(max_components), FNV-1a tags for
+        images pinned by digest); V(oc-mirror) as oc-mirror v2 does (full source path under
+        O(dest), O(max_nested_paths), C(sha256-<hex>) tags).
+    type: str
+    choices: [oc, oc-mirror]
+    default: oc
+  max_components:
+    description:
+      - With O(naming=oc), the most path components a target has; the rest is joined with
+        C(-) (C(oc adm catalog mirror --max-components)). 0 means no limit.
+    type: int
+    default: 2
+  max_nested_paths:
+    description: With O(naming=oc-mirror), the most path components a target has (oc-mirror C(--max-nested-paths)); 0 means no limit.
+    type: int
+    default: 0
+  icsp_scope:
+    description:
+      - The scope of mirror-set entries (C(oc adm catalog mirror --icsp-scope)), V(repository)
+        or V(registry). When not set, V(repository) with O(naming=oc), and oc-mirror's own rule
+        (namespace scope where the mirror keeps the source path) with O(naming=oc-mirror).
+    type: str
+    choices: [repository, registry]
+  cache_dir:
+    description:
+      - Where catalog images are unpacked, one directory per digest. Defaults to
+        C($XDG_CACHE_HOME/airgap.operatorhub/catalogs) (C(~/.cache/...)).
+    type: path
+  platform:
+    description: The platform entry read from a multi-platform catalog image, as C(os/architecture[/variant]).
+    type: str
+    default: linux/amd64
+  filter_by_os:
+    description:
+      - A regular expression on C(os/architecture[/variant]); only the matching entries of a
+        manifest list are copied (C(oc adm catalog mirror --filter-by-os)). By default images are
+        copied whole, unchanged.
+    type: str
+  parallel_images:
+    description: How many images are copied at the same time (C(--max-per-registry)).
+    type: int
+    default: 4
+  parallel_layers:
+    description: How many blobs are transferred at the same time, across all images.
+    type: int
+    default: 8
+  continue_on_error:
+    description:
+      - Go on with the other images when one fails (C(--continue-on-error)); the task fails at the
+        end with a summary. V(false) stops starting new images after the first failure.
+    type: bool
+    default: true
+  report_file:
+    description: Write a JSON report of the copy here, kept current while it runs.
+    type: path
+  progress_interval:
+    description: Seconds between progress updates of O(report_file).
+    type: float
+    default: 5
+seealso:
+  - module: airgap.operatorhub.catalog_info
+  - module: airgap.operatorhub.image_mirror_from_mapping
+  - name: oc adm catalog mirror
+    description: The command this module replaces.
+    link: https://docs.openshift.com/container-platform/latest/installing/disconnected_install/installing-mirroring-installation-images.html
+"""
+
+EXAMPLES = r"""
+- name: Mirror three operators of the Red Hat catalog to the private registry
+  airgap.operatorhub.catalog_mirror:
+    catalogs:
+      - source: registry.redhat.io/redhat/redhat-operator-index:v4.14
+        packages:
+          - openshift-gitops-operator
+          - name: advanced-cluster-management
+            channels: [release-2.9]
+          - name: local-storage-operator
+            channels:
+              - name: stable
+                minVersion: 4.14.0-202311031050
+    dest: mirror.example.com:5000/olm
+    output_dir: /srv/mirror/manifests
+    auth_file: /srv/mirror/auth.json
+    report_file: /srv/mirror/catalog-report.json
+
+- name: Files only (oc adm catalog mirror --manifests-only), from an ImageSetConfiguration
+  airgap.operatorhub.catalog_mirror:
+    catalogs:
+      - imageset_config: /srv/mirror/imageset-config.yaml
+    dest: mirror.example.com:5000/olm
+    naming: oc-mirror
+    manifests_only: true
+    output_dir: /srv/mirror/manifests
+
+- name: The whole community catalog, as oc adm catalog mirror does
+  airgap.operatorhub.catalog_mirror:
+    catalogs:
+      - source: registry.redhat.io/redhat/community-operator-index:v4.14
+        full: true
+    dest: mirror.example.com:5000/olm
+    output_dir: /srv/mirror/manifests
+    registries:
+      - host: mirror.example.com:5000
+        ca_path: /etc/pki/mirror-ca.pem
+"""
+
+RETURN = r"""
+catalogs:
+  description: One entry per catalog planned.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: redhat-operator-index
+      source: registry.redhat.io/redhat/redhat-operator-index:v4.14
+      digest: sha256:7b8c...
+      directory: /srv/mirror/manifests/redhat-operator-index
+      files: [/srv/mirror/manifests/redhat-operator-index/mapping.txt]
+      packages: [advanced-cluster-management, openshift-gitops-operator]
+      images: 57
+      catalog_image: mirror.example.com:5000/olm/redhat-redhat-operator-index:v4.14
+files_changed:
+  description: Files written or removed by this run (in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+images:
+  description: How many distinct images the catalogs need (mapping lines of all catalogs).
+  returned: always
+  type: int
+copied:
+  description: Images copied by this run (see M(airgap.operatorhub.image_mirror_from_mapping)).
+  returned: always
+  type: list
+  elements: dict
+skipped:
+  description: Images already present in the target with the same digest.
+  returned: always
+  type: list
+  elements: dict
+missing:
+  description: In check mode, images the target does not hold yet.
+  returned: check mode, when O(manifests_only=false)
+  type: list
+  elements: dict
+failures:
+  description: Images that could not be copied, each with the reason; the task fails when this is not empty.
+  returned: always
+  type: list
+  elements: dict
+bytes_sent:
+  description: Blob bytes written to the target registry by this run.
+  returned: always
+  type: int
+summary:
+  description: Counts of the copy run.
+  returned: when O(manifests_only=false)
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    auth_store_from_params,
+    registry_argument_spec,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+
+try:
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import catalog_mirror
+    HAS_DEPS = True
+    DEPS_ERROR = None
+except ImportError:  # urllib3 or PyYAML missing on the managed host
+    HAS_DEPS = False
+    DEPS_ERROR = traceback.format_exc()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=registry_argument_spec(
+            catalogs=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    source=dict(type="str"),
+                    packages=dict(type="list", elements="raw"),
+                    full=dict(type="bool", default=False),
+                    include_dependencies=dict(type="bool", default=False),
+                    imageset_config=dict(type="raw"),
+                    target_name=dict(type="str"),
+                    target_tag=dict(type="str"),
+                ),
+            ),
+            dest=dict(type="str", required=True),
+            output_dir=dict(type="path", required=True),
+            manifests_only=dict(type="bool", default=False),
+            naming=dict(type="str", default="oc", choices=["oc", "oc-mirror"]),
+            max_components=dict(type="int", default=2),
+            max_nested_paths=dict(type="int", default=0),
+            icsp_scope=dict(type="str", choices=["repository", "registry"]),
+            cache_dir=dict(type="path"),
+            platform=dict(type="str", default="linux/amd64"),
+            filter_by_os=dict(type="str"),
+            parallel_images=dict(type="int", default=4),
+            parallel_layers=dict(type="int", default=8),
+            continue_on_error=dict(type="bool", default=True),
+            report_file=dict(type="path"),
+            progress_interval=dict(type="float", default=5.0),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_DEPS:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
+
+    secrets = []
+    try:
+        auth = auth_store_from_params(module.params)
+        secrets = auth.secrets()
+        result = catalog_mirror(module.params, auth, check_mode=module.check_mode)
+    except AirgapError as exc:
+        from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
+
+        module.fail_json(msg=redact(str(exc), secrets))
+
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result["failures"]:
+        module.fail_json(msg=result.pop("msg"), **result)
+    result.pop("msg", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
