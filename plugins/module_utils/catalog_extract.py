@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unpack the file system of a catalog image from its layers, safely.
 
 Pure functions over layer streams (tar, gzip-compressed or not), with no registry code: the

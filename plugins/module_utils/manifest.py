@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Image manifests: Docker v2 schema 2, Docker manifest list, OCI manifest and OCI index.
 
 A :class:`Manifest` keeps the exact bytes the registry served, because its digest is the hash of

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """OCI distribution (Registry API v2) client.
 
 One :class:`RegistryClient` per registry host holds one urllib3 pool of keep-alive connections

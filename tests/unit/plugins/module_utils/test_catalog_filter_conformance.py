@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Catalog filter conformance with oc-mirror v2 and opm, on the real corpus.
 
 * expected/oc-mirror-v2_cases.yaml ``filter_cases`` (oc-mirror's TestFilterCatalog). Its catalog

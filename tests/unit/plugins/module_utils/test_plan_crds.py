@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every manifest kind plan.py writes, validated against the real upstream CRD schema.
 
 The CRDs are the ones in the shared corpus (``<repo>/../shared/data/crds``); the schema of the
