@@ -165,7 +165,7 @@ def _split_key(key: str) -> tuple[str, str] | None:
         rest = key.split("://", 1)[1]
         host = rest.split("/", 1)[0]
         return canonical_host(host), ""
-    host, _, path = key.partition("/")
+    host, dummy, path = key.partition("/")
     if not host:
         return None
     return canonical_host(host), path.strip("/")
@@ -309,7 +309,7 @@ class AuthStore:
                     f"auth file {path}: entry {key!r} has an 'auth' value that is not base64 of user:password; ignored"
                 )
                 return None
-            user, _, password = decoded.partition(":")
+            user, dummy, password = decoded.partition(":")
             # A docker login with an identity token stores "user:" here; nothing usable.
             if user and password:
                 return Credentials(user, password)

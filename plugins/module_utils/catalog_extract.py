@@ -204,7 +204,7 @@ class _Layer:
             rel = _normalize(entry, self.label)
             if not rel:
                 continue
-            rel_dir, _, name = rel.rpartition("/")
+            rel_dir, dummy, name = rel.rpartition("/")
             if name.startswith(WHITEOUT_PREFIX):
                 self.whiteout(rel_dir, name, entry)
                 continue

@@ -295,7 +295,7 @@ def _partial_version(text: str) -> Tuple[Version, int]:
         raise ValueError(text)
     pre: Tuple[Any, ...] = ()
     if pre_build and given == 3:
-        pre_text, _, build2 = pre_build[1:].partition("+")
+        pre_text, dummy, build2 = pre_build[1:].partition("+")
         build = build or build2
         pre = tuple(int(p) if p.isdigit() else p for p in pre_text.split(".") if p)
     return Version(values[0], values[1], values[2], pre, build), given

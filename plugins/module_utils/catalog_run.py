@@ -452,7 +452,6 @@ def catalog_mirror(params: Dict[str, Any], auth: AuthStore, check_mode: bool = F
     if isinstance(dest, FileReference):
         raise ConfigError(f"dest {dest_text!r}: catalog_mirror mirrors to a registry[/namespace]; "
                           "file:// destinations are not supported")
-    naming = params.get("naming") or "oc"
     output_dir = params.get("output_dir")
     if not output_dir:
         raise ConfigError("output_dir is required: the directory that receives one sub-directory per catalog")

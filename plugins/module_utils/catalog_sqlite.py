@@ -242,7 +242,7 @@ def iter_sqlite_blobs(path: str) -> Iterator[Dict[str, Any]]:
 
 
 def _blobs(reader: _Reader) -> Iterator[Dict[str, Any]]:
-    packages = {name: default for name, default in reader.rows("SELECT name, default_channel FROM package")}
+    packages = dict(reader.rows("SELECT name, default_channel FROM package"))
     channel_rows = reader.rows("SELECT name, package_name, head_operatorbundle_name FROM channel")
     has_csv = reader.has("operatorbundle", "csv")
     has_bundle = reader.has("operatorbundle", "bundle")

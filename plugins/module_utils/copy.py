@@ -266,8 +266,9 @@ class Copier:
             except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
                 future.set_exception(exc)
 
+        if self._blob_pool is None:
+            raise RuntimeError("blob work submitted outside Copier.run()")
         try:
-            assert self._blob_pool is not None
             self._blob_pool.submit(run)
         except RuntimeError as exc:  # the pool is shutting down: the run is over
             if not future.done():

@@ -202,7 +202,7 @@ def _as_source(source: Union[ImageReference, str]) -> Tuple[ImageReference, _Wri
         return source, _Written(source.registry, source.repository, source.tag, source.digest)
     if not isinstance(source, str):
         raise InvalidReference(f"image reference {source!r} is not a string")
-    _, text = _strip_transport(source.strip(), ("docker://",))
+    dummy, text = _strip_transport(source.strip(), ("docker://",))
     ref = parse(text)
     return ref, _split_written(text)
 
@@ -254,10 +254,10 @@ def parse_destination(text: str, option: str = "dest") -> Union[ImageReference, 
         return FileReference(path)
     if "@" in text:
         raise ConfigError(f"{option} {original!r} has a digest: a destination is a registry[/namespace]")
-    registry, _, path = text.rstrip("/").partition("/")
+    registry, dummy, path = text.rstrip("/").partition("/")
     if not _HOST.match(registry):
         raise ConfigError(f"{option} {original!r}: {registry!r} is not a registry host[:port]")
-    components = [c for c in path.split("/")] if path else []
+    components = path.split("/") if path else []
     for component in components:
         if ":" in component:
             raise ConfigError(f"{option} {original!r} has a tag: a destination is a registry[/namespace]")
@@ -326,7 +326,7 @@ def _squeeze(components: List[str], max_components: int) -> List[str]:
 def with_max_nested_paths(reference: str, max_nested_paths: int) -> str:
     """oc-mirror's WithMaxNestedPaths: squeeze the path (after the registry) of ``reference``."""
     _check_max_nested_paths(max_nested_paths)
-    _, text = _strip_transport(reference.strip(), ("docker://",))
+    dummy, text = _strip_transport(reference.strip(), ("docker://",))
     written = _split_written(text)
     if not written.tag and not written.digest:
         raise InvalidReference(f"{reference} unable to parse image correctly: tag and digest are empty")
@@ -488,7 +488,7 @@ def _oc_catalog_location(catalog: str) -> Union[ImageReference, FileReference]:
         written = _split_written(text)
         path = f"{written.registry}/{written.path}" if written.registry else written.path
         return FileReference(path, written.tag, written.digest)
-    _, text = _strip_transport(catalog, ("docker://",))
+    dummy, text = _strip_transport(catalog, ("docker://",))
     if "/" not in text and ("." in text.split(":")[0] or text.startswith("localhost")):
         return ImageReference(registry=text, repository="")
     return parse(text)
@@ -594,7 +594,7 @@ def plan_catalog(
             target = _target_reference(target_dest.registry, "/".join(components), tag, location.digest, catalog)
         own = PlannedImage(source=location, target=target, origin=None, image_type="operatorCatalog")
     else:
-        ref, _ = _as_source(catalog)
+        ref, dummy = _as_source(catalog)
         target = catalog_target(catalog, dest, naming, max_components, max_nested_paths, digest_tag_mode,
                                 target_name, target_tag)
         source = ref if (ref.tag or ref.digest) else ref.with_tag("latest")
@@ -712,7 +712,7 @@ def mirror_set_manifests(
             f"max_size {max_size!r} for {kind} must be greater than 0 and at most {MAX_MIRROR_SET_SIZE} bytes "
             f"(oc {_KIND_INFO[kind][2]})"
         )
-    api_version, list_key, _ = _KIND_INFO[kind]
+    api_version, list_key, dummy = _KIND_INFO[kind]
     base_name = "-".join(name.split("/"))
 
     def build(index: int, entries: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -833,7 +833,7 @@ def catalog_source_name(catalog: Union[ImageReference, str], naming: str = "oc",
     """
     _check_naming(naming)
     if isinstance(catalog, str):
-        _, text = _strip_transport(catalog.strip(), ("docker://",))
+        dummy, text = _strip_transport(catalog.strip(), ("docker://",))
         written = _split_written(text)
         repository, tag, digest = written.path, written.tag, written.digest
     else:

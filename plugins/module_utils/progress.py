@@ -158,7 +158,7 @@ class Progress:
         now = self.clock()
         with self._lock:
             self._bytes += count
-            last_t, _ = self._samples[-1]
+            last_t, dummy = self._samples[-1]
             if now - last_t < _SAMPLE_STEP and len(self._samples) > 1:
                 self._samples[-1] = (last_t, self._bytes)
             else:

@@ -143,7 +143,7 @@ def parse_challenge(header: str | None) -> tuple[str, dict[str, str]] | None:
     """(scheme lower-cased, params) of a WWW-Authenticate header, or None."""
     if not header:
         return None
-    scheme, _, rest = header.strip().partition(" ")
+    scheme, dummy, rest = header.strip().partition(" ")
     params = {}
     for match in _CHALLENGE_PARAM.finditer(rest):
         value = match.group(2) if match.group(2) is not None else match.group(3)
@@ -416,7 +416,7 @@ class RegistryClient:
             hit = self._tokens.get(scopes)
             if hit:
                 return hit[0]
-            for key, (token, _) in self._tokens.items():
+            for key, (token, dummy) in self._tokens.items():
                 if _covers(key, scopes):
                     return token
         return None
@@ -1063,12 +1063,12 @@ def _covers(have: frozenset, need: frozenset) -> bool:
     """Whether a token granted for ``have`` serves a request needing ``need``."""
     granted: dict[str, set] = {}
     for scope in have:
-        kind, _, rest = scope.partition(":")
-        name, _, actions = rest.rpartition(":")
+        kind, dummy, rest = scope.partition(":")
+        name, dummy, actions = rest.rpartition(":")
         granted.setdefault(f"{kind}:{name}", set()).update(actions.split(","))
     for scope in need:
-        kind, _, rest = scope.partition(":")
-        name, _, actions = rest.rpartition(":")
+        kind, dummy, rest = scope.partition(":")
+        name, dummy, actions = rest.rpartition(":")
         if not set(actions.split(",")) <= granted.get(f"{kind}:{name}", set()):
             return False
     return True

@@ -35,7 +35,7 @@ def digest_tag(source: str, digest: str, mode: str = "oc") -> str:
 
     ``source`` is the source reference string as oc prints it (registry/path@digest).
     """
-    algorithm, _, hexpart = digest.partition(":")
+    algorithm, dummy, hexpart = digest.partition(":")
     if mode == "oc":
         return fnv1a32(source)
     if mode == "oc-mirror":

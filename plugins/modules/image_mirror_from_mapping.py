@@ -34,16 +34,20 @@ extends_documentation_fragment:
   - airgap.operatorhub.registry
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: A dry run that contacts the registries read-only and lists what is missing in the target.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details: Images whose destination tag already holds the source digest are skipped.
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
-    details: The action plugin only displays progress; all work is done by the module.
+    details: The action plugin only displays progress when the task runs on the controller; all work is done by the module.
 options:
   mapping_file:
     description:
@@ -189,7 +193,20 @@ summary:
   description: Counts of this run.
   returned: always
   type: dict
-  sample: {images: 40, copied: 38, skipped: 2, failed: 0, bad_lines: 0, blobs_uploaded: 122, blobs_mounted: 40, blobs_present: 3, bytes_sent: 1048576000, retries: 1, elapsed_seconds: 41.2}
+  sample:
+    images: 40
+    copied: 38
+    skipped: 2
+    missing: 0
+    failed: 0
+    cancelled: 0
+    bad_lines: 0
+    blobs_uploaded: 122
+    blobs_mounted: 40
+    blobs_present: 3
+    bytes_sent: 1048576000
+    retries: 1
+    elapsed_seconds: 41.2
 report_file:
   description: Path of the JSON report, when O(report_file) was given.
   returned: when O(report_file) is set

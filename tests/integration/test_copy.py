@@ -272,7 +272,7 @@ def test_large_layer_streamed_and_progress_reported(image_cache, plain_registry,
 
 def test_wrong_password_fails_every_image_without_leaking(image_set, plain_registry, registry_factory):
     target = registry_factory(tls=True, auth="htpasswd")
-    entries, _ = parse_lines(mapping_lines(image_set, target)[:2], "m")
+    entries, dummy = parse_lines(mapping_lines(image_set, target)[:2], "m")
     regs = registries(plain_registry) + [
         {"host": target.host, "ca_path": target.ca_path, "username": target.username, "password": "Wr0ng-S3cret!"}
     ]

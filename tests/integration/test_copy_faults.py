@@ -179,7 +179,7 @@ def test_killed_run_resumes_without_resending(image_cache, plain_registry, regis
         while time.monotonic() < deadline:
             with proxy._lock:
                 done = set(proxy.uploaded_by_digest)
-                puts = [path for method, path, _ in proxy.log if method == "PUT"]
+                puts = [path for method, path, dummy in proxy.log if method == "PUT"]
             tried = all(any(d.split(":", 1)[1] in path for path in puts) for d in blocked)
             if expected_done <= done and tried and all(rule.fired for rule in mounts):
                 break

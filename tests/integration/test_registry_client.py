@@ -161,7 +161,7 @@ def test_index_tags_pagination_and_delete(plain_registry, skopeo_inspect):
 def test_cross_repo_mount(plain_registry):
     client = client_for(plain_registry)
     src, dst = repo_name("src"), repo_name("dst")
-    _, _, layer = push_image(client, src, layer_size=5000)
+    dummy, dummy, layer = push_image(client, src, layer_size=5000)
     digest = sha256_digest(layer)
     assert client.mount_blob(dst, digest, src) is True
     assert client.blob_size(dst, digest) == len(layer)
@@ -202,7 +202,7 @@ def test_digest_mismatch_commits_nothing(plain_registry, fault_proxy_factory):
 def test_tls_and_basic_auth(tls_registry, skopeo_inspect):
     client = client_for(tls_registry)
     repo = repo_name()
-    manifest, _, layer = push_image(client, repo)
+    manifest, dummy, layer = push_image(client, repo)
     assert client.get_manifest(repo, "v1").digest == manifest.digest
     assert skopeo_inspect(tls_registry, f"{repo}:v1", raw=True) == manifest.raw
     # a directory of .crt files works as ca_path too (podman's certs.d layout)
@@ -256,7 +256,7 @@ def test_pool_from_auth_store(tls_registry, tmp_path):
     client = pool.client(tls_registry.host)
     assert pool.client(tls_registry.host) is client
     repo = repo_name()
-    manifest, _, _ = push_image(client, repo, layer_size=100)
+    manifest, dummy, dummy = push_image(client, repo, layer_size=100)
     assert client.head_manifest(repo, "v1").digest == manifest.digest
     pool.close()
 
@@ -290,12 +290,12 @@ def test_token_flow_scopes_and_cache(token_registry, skopeo_inspect):
     client = client_for(token_registry)
     src, dst = repo_name("tsrc"), repo_name("tdst")
     client.ping()
-    manifest, _, layer = push_image(client, src)
+    manifest, dummy, layer = push_image(client, src)
     pushed = [c for c in server.issued if any(a["name"] == src for a in c["access"])]
     assert any(sorted(a["actions"]) == ["pull", "push"] for c in pushed for a in c["access"] if a["name"] == src)
 
     before = server.requests
-    for _ in range(5):
+    for dummy in range(5):
         assert client.blob_size(src, sha256_digest(layer)) == len(layer)
         assert client.get_manifest(src, "v1").digest == manifest.digest
     assert server.requests == before  # the pull+push token serves pulls until it expires
@@ -338,7 +338,7 @@ def test_retries_on_500_and_429(plain_registry, fault_proxy_factory):
     retries = []
     client = client_for(proxy, on_retry=retries.append)
     repo = repo_name()
-    manifest, _, layer = push_image(client, repo, layer_size=1000)
+    manifest, dummy, layer = push_image(client, repo, layer_size=1000)
 
     proxy.add_rule(status(500), method="HEAD", path="/blobs/")
     assert client.blob_size(repo, sha256_digest(layer)) == len(layer)
@@ -391,7 +391,7 @@ def test_tag_list_follows_link_pagination(plain_registry, fault_proxy_factory):
     proxy = fault_proxy_factory(plain_registry)
     client = client_for(proxy)
     repo = repo_name()
-    manifest, _, _ = push_image(client, repo, layer_size=10)
+    manifest, dummy, dummy = push_image(client, repo, layer_size=10)
     client.put_manifest(repo, "v2", manifest)
     first_page = json.dumps({"name": repo, "tags": ["page1-a", "page1-b"]})
     proxy.add_rule(status(200, {"Content-Type": "application/json",
@@ -414,7 +414,7 @@ def test_dropped_download_resumes(plain_registry, fault_proxy_factory):
     assert read_blob(client, repo, digest) == blob
     assert len(retries) == 1
     ranged = [entry for entry in proxy.log if entry[0] == "GET" and "/blobs/sha256" in entry[1]]
-    assert [code for _, _, code in ranged] == [200, 206]  # the first one cut after 100 kB
+    assert [code for dummy, dummy, code in ranged] == [200, 206]  # the first one cut after 100 kB
 
 
 def test_proxy_environment_is_respected(plain_registry, monkeypatch):

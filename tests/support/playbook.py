@@ -61,7 +61,8 @@ def run_task(workdir: str, module: str, args: dict, *, check: bool = False, verb
     })
     run_env.update(env or {})
     cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook] + (["-" + "v" * verbosity] if verbosity else [])
-    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     output = proc.stdout + proc.stderr
     if not os.path.exists(result_path):
         raise AssertionError(f"ansible-playbook did not save the task result (rc={proc.returncode}):\n{output}")

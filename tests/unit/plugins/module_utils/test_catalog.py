@@ -50,7 +50,7 @@ def corpus_catalog(item):
     """Each corpus item parsed once per session: (sorted canonical blobs as read, Catalog).
     Tests must not modify the returned catalog."""
     path = str(CORPUS / item)
-    return sorted(canon(b) for _, b in iter_fbc_blobs(path)), load_fbc(path)
+    return sorted(canon(b) for dummy, b in iter_fbc_blobs(path)), load_fbc(path)
 
 
 def canon(blob):
@@ -156,7 +156,7 @@ def test_yaml_timestamps_and_scalars(tmp_path):
 def test_yaml_anchors_and_merge_keys(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "schema: custom.thing\nbase: &b {a: 1}\nmerged:\n  <<: *b\n  c: 2\nlist: [*b]\n", encoding="utf-8")
-    (blob,) = [b for _, b in iter_fbc_blobs(str(tmp_path))]
+    (blob,) = [b for dummy, b in iter_fbc_blobs(str(tmp_path))]
     assert blob["merged"] == {"a": 1, "c": 2} and blob["list"] == [{"a": 1}]
 
 
@@ -257,7 +257,7 @@ def test_json_stream_across_small_chunks(tmp_path, monkeypatch):
     (tmp_path / "catalog.json").write_text(text, encoding="utf-8")
     monkeypatch.setattr(cat_mod, "_CHUNK", 16)
     got = list(iter_fbc_blobs(str(tmp_path)))
-    assert [b for _, b in got] == blobs
+    assert [b for dummy, b in got] == blobs
     # origins carry the right line number
     lines = text.split("\n")
     for origin, blob in got:
@@ -422,7 +422,7 @@ def test_render_order_and_unknown_blobs(tmp_path):
     assert sorted(written) == [str(tmp_path / "catalog.json"), str(tmp_path / "p" / "catalog.json")]
     text = (tmp_path / "p" / "catalog.json").read_text(encoding="utf-8")
     assert text.startswith('{\n    "schema": "olm.package",\n    "name": "p",')
-    assert [b for _, b in iter_fbc_blobs(str(tmp_path / "catalog.json"))] == [blobs[0], blobs[-1]]
+    assert [b for dummy, b in iter_fbc_blobs(str(tmp_path / "catalog.json"))] == [blobs[0], blobs[-1]]
 
 
 def test_write_refuses_package_names_that_are_paths(tmp_path):

@@ -75,10 +75,12 @@ def canon(catalog):
 
 
 def test_options_names_and_mappings():
-    flt = filter_from_options(["a", {"name": "b", "channels": ["x", {"name": "y", "minVersion": "1.0.0"}],
-                                     "defaultChannel": "y"},
-                                {"name": "c", "min_version": "1.2", "max_version": "v2.0.0"},
-                                {"name": "d", "bundles": ["d.v1", {"name": "d.v2"}]}])
+    flt = filter_from_options([
+        "a",
+        {"name": "b", "channels": ["x", {"name": "y", "minVersion": "1.0.0"}], "defaultChannel": "y"},
+        {"name": "c", "min_version": "1.2", "max_version": "v2.0.0"},
+        {"name": "d", "bundles": ["d.v1", {"name": "d.v2"}]},
+    ])
     assert flt.packages[0] == PackageSelector("a")
     assert flt.packages[1].channels == [ChannelSelector("x"), ChannelSelector("y", "1.0.0")]
     assert flt.packages[1].default_channel == "y"
@@ -156,7 +158,7 @@ def test_default_keeps_every_channel_head():
 
 def test_full_without_packages_is_the_whole_catalog():
     catalog = two_packages()
-    out, _ = apply_filter(catalog, CatalogFilter(full=True))
+    out, dummy = apply_filter(catalog, CatalogFilter(full=True))
     assert canon(out) == canon(catalog)
     out.packages["a"].channels["stable"].entries.clear()
     assert len(catalog.packages["a"].channels["stable"].entries) == 3
@@ -164,15 +166,15 @@ def test_full_without_packages_is_the_whole_catalog():
 
 def test_packages_and_channels():
     catalog = two_packages()
-    out, _ = apply_filter(catalog, filter_from_options(["b"]))
+    out, dummy = apply_filter(catalog, filter_from_options(["b"]))
     assert list(out.packages) == ["b"] and names(out) == ["b.v0.2.0"]
     assert out.others == [{"schema": "io.example.root", "data": 2}]
-    out, _ = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["fast"], "defaultChannel": "fast"}]))
+    out, dummy = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["fast"], "defaultChannel": "fast"}]))
     assert list(out.packages["a"].channels) == ["fast"] and out.packages["a"].default_channel == "fast"
     assert names(out) == ["a.v1.3.0"]
-    out, _ = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["stable"]}], full=True))
+    out, dummy = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["stable"]}], full=True))
     assert names(out) == ["a.v1.0.0", "a.v1.1.0", "a.v1.2.0"]
-    out, _ = apply_filter(catalog, filter_from_options(["a"], full=True))
+    out, dummy = apply_filter(catalog, filter_from_options(["a"], full=True))
     assert names(out) == ["a.v1.0.0", "a.v1.1.0", "a.v1.2.0", "a.v1.3.0"]
 
 
@@ -196,8 +198,8 @@ def test_default_channel_must_survive():
 
 def test_bundle_selection():
     catalog = two_packages()
-    out, warnings = apply_filter(catalog, filter_from_options([{"name": "a", "bundles": ["a.v1.1.0", "a.v1.2.0",
-                                                                                          "a.v9"]}]))
+    selector = {"name": "a", "bundles": ["a.v1.1.0", "a.v1.2.0", "a.v9"]}
+    out, warnings = apply_filter(catalog, filter_from_options([selector]))
     assert names(out) == ["a.v1.1.0", "a.v1.2.0"]
     assert list(out.packages["a"].channels) == ["stable", "fast"]
     assert any("a.v9" in w for w in warnings)
@@ -244,7 +246,7 @@ def test_range_keeps_bundles_needed_to_connect_and_warns():
     assert len(warnings) == 1 and "a.v2.0.0" in warnings[0] and "outside the range >=1.1.1 <=1.1.99" in warnings[0]
     got, warnings = ranged(catalog, minVersion="1.1.1", maxVersion="1.1.1")
     assert got == ["a.v1.1.1"] and warnings == []
-    got, _ = ranged(catalog, minVersion="1.0.0", maxVersion="1.1.0")
+    got, dummy = ranged(catalog, minVersion="1.0.0", maxVersion="1.1.0")
     assert got == ["a.v1.0.0", "a.v1.1.0"]
 
 
@@ -310,7 +312,7 @@ def test_deprecations_follow_the_kept_content():
             {"reference": {"schema": "olm.channel", "name": "old"}, "message": "ch"},
             {"reference": {"schema": "olm.bundle", "name": "a.v1.0.0"}, "message": "b1"},
             {"reference": {"schema": "olm.bundle", "name": "a.v2.0.0"}, "message": "b2"}]})
-    out, _ = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["stable"]}]))
+    out, dummy = apply_filter(catalog, filter_from_options([{"name": "a", "channels": ["stable"]}]))
     assert [e["message"] for e in out.packages["a"].deprecations[0].entries] == ["pkg", "b2"]
     assert len(catalog.packages["a"].deprecations[0].entries) == 4
 
@@ -349,7 +351,7 @@ def test_dependencies_package_required():
     assert out.packages["lib"].default_channel == "stable"
     assert out.validate() == []
     assert any("requires package 'lib' >=1.0.0 <1.2.0" in w for w in warnings)
-    out, _ = apply_filter(catalog, filter_from_options(["app"]))
+    out, dummy = apply_filter(catalog, filter_from_options(["app"]))
     assert list(out.packages) == ["app"]
 
 
@@ -411,7 +413,7 @@ def test_catalog_images_dedup_and_sort():
     catalog.packages["a"].bundles["a.v1.1.0"].related_images = [{"name": "op", "image": "quay.io/z/op@sha256:" + "a" * 64}]
     assert catalog_images(catalog) == ["quay.io/a/bundle:v1.0.0", "quay.io/a/bundle:v1.1.0",
                                        "quay.io/z/op@sha256:" + "a" * 64]
-    out, _ = apply_filter(catalog, CatalogFilter())
+    out, dummy = apply_filter(catalog, CatalogFilter())
     assert catalog_images(out, strict=True) == ["quay.io/a/bundle:v1.1.0", "quay.io/z/op@sha256:" + "a" * 64]
 
 
@@ -548,9 +550,9 @@ def test_community_catalog_filters():
     assert warnings == [] and heads.validate() == []
     assert len(list(heads.bundles())) == sum(len(p.channels) for p in catalog.packages.values()) - sum(
         len(p.channels) - len({c.head() for c in p.channels.values()}) for p in catalog.packages.values())
-    full, _ = apply_filter(catalog, CatalogFilter(full=True))
+    full, dummy = apply_filter(catalog, CatalogFilter(full=True))
     assert len(catalog_images(full)) == len(catalog.images())
-    deps, _ = apply_filter(catalog, CatalogFilter(include_dependencies=True))
+    deps, dummy = apply_filter(catalog, CatalogFilter(include_dependencies=True))
     assert deps.validate() == []
     # hive-operator's versions are all pre-releases: a plain minVersion matches none (oc-mirror's rule)
     with pytest.raises(ConfigError, match="pre-release"):

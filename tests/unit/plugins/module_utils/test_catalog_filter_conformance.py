@@ -156,7 +156,7 @@ def test_integration_filter_cases(case):
     if "expectedBundles" in case:
         (isc,) = iscs
         (entry,) = load_imageset_config(ISC_DIR / "v2-integration-operators" / isc)
-        out, _ = apply_filter(catalog, entry.filter)
+        out, dummy = apply_filter(catalog, entry.filter)
         got = {p: sorted(pkg.bundles) for p, pkg in out.packages.items()}
         assert got == {p: sorted(v) for p, v in case["expectedBundles"].items()}
         assert out.validate() == []
@@ -167,7 +167,7 @@ def test_integration_filter_cases(case):
             load_imageset_config(ISC_DIR / "v2-integration-operators" / iscs[0])
     elif "invalid-images" in iscs[0]:
         (entry,) = load_imageset_config(ISC_DIR / "v2-integration-operators" / iscs[0])
-        out, _ = apply_filter(catalog, entry.filter)
+        out, dummy = apply_filter(catalog, entry.filter)
         assert len(out.packages["foo"].bundles) == 2
         catalog_images(out)  # lenient: the list is still produced
         with pytest.raises(CatalogError, match="tag and digest are empty") as info:
@@ -176,18 +176,18 @@ def test_integration_filter_cases(case):
         assert "foo.v0.1.0'" not in str(info.value)
     elif "extra-blobs" in iscs[0]:
         (entry,) = load_imageset_config(ISC_DIR / "v2-integration-operators" / iscs[0])
-        out, _ = apply_filter(catalog, entry.filter)
+        out, dummy = apply_filter(catalog, entry.filter)
         schema = "io.openshift.operators.lifecycles.v1alpha1"
         assert [b["schema"] for b in out.packages["bar"].others] == [schema]
         assert out.packages["foo"].others == [] and out.packages["baz"].others == []
         assert [b["schema"] for b in out.others] == [schema]
         # and bar's blob goes when bar is filtered out
-        only_foo, _ = apply_filter(catalog, filter_from_options(["foo"]))
+        only_foo, dummy = apply_filter(catalog, filter_from_options(["foo"]))
         assert list(only_foo.packages) == ["foo"] and [b["schema"] for b in only_foo.others] == [schema]
     elif "incremental" in iscs[0]:
         first, second = (load_imageset_config(ISC_DIR / "v2-integration-operators" / i)[0] for i in iscs)
-        out1, _ = apply_filter(catalog, first.filter)
-        out2, _ = apply_filter(catalog, second.filter)
+        out1, dummy = apply_filter(catalog, first.filter)
+        out2, dummy = apply_filter(catalog, second.filter)
         assert {p: sorted(k.bundles) for p, k in out1.packages.items()} == {"foo": ["foo.v0.2.0"]}
         assert {p: sorted(k.bundles) for p, k in out2.packages.items()} == {
             "foo": ["foo.v0.2.0", "foo.v0.3.0", "foo.v0.3.1"],
@@ -230,7 +230,7 @@ def _v1_cases():
 def test_opm_diff_goldens(case):
     """opm's heads-only output is oc-mirror v2's default filter, plus dependencies."""
     catalog = load_fbc(str(ALPHA / case["new"]))
-    out, _ = apply_filter(catalog, CatalogFilter(include_dependencies=True))
+    out, dummy = apply_filter(catalog, CatalogFilter(include_dependencies=True))
     assert _canon(out) == _canon(load_fbc(str(ALPHA / case["expected"])))
 
 

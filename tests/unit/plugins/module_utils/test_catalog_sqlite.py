@@ -74,7 +74,7 @@ def test_database_loads_with_inventory_counts(name, version, heads):
     for bundle in bundles:
         assert bundle.semver  # every bundle has an olm.package property with a version
         props = [(p["type"], json.dumps(p["value"], sort_keys=True)) for p in bundle.properties]
-        assert props == sorted(props) or [t for t, _ in props] == sorted(t for t, _ in props)
+        assert props == sorted(props) or [t for t, dummy in props] == sorted(t for t, dummy in props)
     # read-only: the database file is untouched, and no journal is left behind
     assert _sha(path) == before
     assert not (CORPUS / "sqlite" / (name + "-journal")).exists()

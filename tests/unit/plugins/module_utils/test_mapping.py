@@ -82,7 +82,7 @@ def test_digest_only_source_gets_digest_tag(mode, tag):
 def test_oc_digest_tag_known_value():
     # the value oc's own tests give for this source (shared/data/catalogs/oc_mapping_cases.yaml)
     src = "docker.io/my/image@sha256:154d7e2bcb1dfaf1ba3b5c3d9d4b0e1cb4ba0a7d5f00fd1b1b7e2dd0f91b57de"
-    entries, _ = parse_lines([f"{src}=quay.io/my/image"], "f")
+    entries, dummy = parse_lines([f"{src}=quay.io/my/image"], "f")
     assert entries[0].dest.tag == fnv1a32(src)
 
 
@@ -195,7 +195,7 @@ def test_load_mappings_duplicates_across_files(tmp_path):
 
 def test_load_mappings_single_path_string(tmp_path):
     f1 = write(tmp_path, "one.txt", "quay.io/a/b:1=m.local/a/b:1\n")
-    entries, _ = load_mappings(f1, [])
+    entries, dummy = load_mappings(f1, [])
     assert len(entries) == 1
 
 
@@ -248,7 +248,7 @@ def test_write_mapping_round_trip_and_changed(tmp_path):
         f"quay.io/a/c@{D1}=m.local/a/c",
         f"quay.io/a/d:2@{D2}=m.local/a/d",
     ]
-    entries, _ = parse_lines(lines, "in")
+    entries, dummy = parse_lines(lines, "in")
     path = str(tmp_path / "out" / "mapping.txt")
     os.makedirs(os.path.dirname(path))
     assert write_mapping(entries, path) is True
@@ -268,13 +268,13 @@ def test_write_mapping_keeps_file_mode(tmp_path):
     path = tmp_path / "mapping.txt"
     path.write_text("old\n")
     os.chmod(path, 0o600)
-    entries, _ = parse_lines(["quay.io/a/b:1=m.local/a/b:1"], "in")
+    entries, dummy = parse_lines(["quay.io/a/b:1=m.local/a/b:1"], "in")
     assert write_mapping(entries, str(path))
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
 def test_write_mapping_unwritable_dir(tmp_path):
-    entries, _ = parse_lines(["quay.io/a/b:1=m.local/a/b:1"], "in")
+    entries, dummy = parse_lines(["quay.io/a/b:1=m.local/a/b:1"], "in")
     with pytest.raises(ConfigError, match="cannot be written"):
         write_mapping(entries, str(tmp_path / "missing-dir" / "mapping.txt"))
 

@@ -357,8 +357,8 @@ def test_catalog_source_options():
 
 def test_cluster_catalog_options():
     obj = cluster_catalog("cc-x", "m.example.com/a/b:1", priority=5, poll_interval_minutes=15)
-    assert obj["spec"] == {"priority": 5, "source": {"type": "Image", "image": {"ref": "m.example.com/a/b:1",
-                                                                                 "pollIntervalMinutes": 15}}}
+    image = {"ref": "m.example.com/a/b:1", "pollIntervalMinutes": 15}
+    assert obj["spec"] == {"priority": 5, "source": {"type": "Image", "image": image}}
     with pytest.raises(ConfigError, match="poll_interval_minutes"):
         cluster_catalog("cc-x", f"m.example.com/a/b@{D1}", poll_interval_minutes=15)
     with pytest.raises(ConfigError, match="poll_interval_minutes"):

@@ -188,8 +188,8 @@ def described(text):
     """A reference from the cases' prose: 'REF (no digest)' or 'NAME tag T id DIGEST'."""
     text = text.split(" (")[0]
     if " tag " in text:
-        name, _, rest = text.partition(" tag ")
-        tag, _, digest = rest.partition(" id ")
+        name, dummy, rest = text.partition(" tag ")
+        tag, dummy, digest = rest.partition(" id ")
         ref = parse(f"{name}:{tag}")
         return ref, digest
     return parse(text), None
@@ -202,7 +202,7 @@ def test_oc_write_to_mapping(case):
     if case.get("mapping"):
         for source_text, target_text in case["mapping"].items():
             source = parse(source_text)
-            target, _ = described(target_text)
+            target, dummy = described(target_text)
             planned.append(PlannedImage(source, target.with_digest(source.digest)))
     else:
         for line in case["want"]:
@@ -219,7 +219,7 @@ def registry_mapping_planned(mapping):
     planned = []
     for source_text, target_text in mapping.items():
         source = parse(source_text)
-        target, _ = described(target_text)
+        target, dummy = described(target_text)
         planned.append(PlannedImage(source, target))
     return planned
 
@@ -450,8 +450,8 @@ def test_v2_with_max_nested_paths(case):
     assert with_max_nested_paths(case["imgRef"], case["maxNestedPaths"]) == case["expectedOutRef"]
     # the same squeeze applied by the planner to an image mirrored under a nested destination
     ref = parse(case["imgRef"])
-    registry, _, path = case["imgRef"].split("@")[0].partition("/")
-    first, _, rest = path.partition("/")
+    registry, dummy, path = case["imgRef"].split("@")[0].partition("/")
+    first, dummy, rest = path.partition("/")
     planned = target_for(f"source.example/{rest}@{ref.digest}", f"{registry}/{first}", "oc-mirror",
                          max_nested_paths=case["maxNestedPaths"])
     assert f"{planned.target.name}@{planned.target.digest}" == case["expectedOutRef"]

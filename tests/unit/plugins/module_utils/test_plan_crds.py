@@ -156,14 +156,14 @@ def test_schema_catches_a_broken_manifest():
     """The validator is not vacuous: a wrong type and a bad mirror are reported."""
     obj = catalog_source("x", "quay.io/a/b:1")
     obj["spec"]["priority"] = "high"
-    _, validator = crd_validator("CatalogSource")
+    dummy, validator = crd_validator("CatalogSource")
     assert list(validator.iter_errors(obj))
     planned = plan_images(["quay.io/a/b@" + D[7]], "mirror.example.com")
     idms = idms_manifests(planned, "c")[0]
     idms["spec"]["imageDigestMirrors"][0]["mirrors"] = ["https://not a registry"]
-    _, validator = crd_validator("ImageDigestMirrorSet")
+    dummy, validator = crd_validator("ImageDigestMirrorSet")
     assert list(validator.iter_errors(idms))
     cc = cluster_catalog("c", "quay.io/a/b:1")
     cc["spec"]["source"]["type"] = "Git"
-    _, validator = crd_validator("ClusterCatalog")
+    dummy, validator = crd_validator("ClusterCatalog")
     assert list(validator.iter_errors(cc))

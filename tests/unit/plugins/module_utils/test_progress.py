@@ -72,11 +72,11 @@ def test_counts_by_status(clock):
 
 def test_rate_over_sliding_window(clock):
     progress = Progress(1, None, clock=clock)
-    for _ in range(5):  # 1 MiB/s for 5 s
+    for dummy in range(5):  # 1 MiB/s for 5 s
         clock.tick(1)
         progress.add_bytes(MiB)
     assert progress.snapshot()["rate_bytes_per_second"] == pytest.approx(MiB, rel=1e-6)
-    for _ in range(20):  # then 4 MiB/s for 20 s: the window forgets the slow start
+    for dummy in range(20):  # then 4 MiB/s for 20 s: the window forgets the slow start
         clock.tick(1)
         progress.add_bytes(4 * MiB)
     assert progress.snapshot()["rate_bytes_per_second"] == pytest.approx(4 * MiB, rel=0.01)
@@ -88,7 +88,7 @@ def test_rate_over_sliding_window(clock):
 
 def test_samples_are_bounded(clock):
     progress = Progress(1, None, clock=clock)
-    for _ in range(100000):
+    for dummy in range(100000):
         clock.tick(0.001)
         progress.add_bytes(10)
     assert len(progress._samples) <= progress_mod.RATE_WINDOW / progress_mod._SAMPLE_STEP + 3
@@ -98,7 +98,7 @@ def test_samples_are_bounded(clock):
 def test_eta_from_bytes(clock):
     progress = Progress(1, None, clock=clock)
     progress.add_planned(100 * MiB)
-    for _ in range(10):
+    for dummy in range(10):
         clock.tick(1)
         progress.add_bytes(2 * MiB)
     snap = progress.snapshot()
