@@ -45,6 +45,10 @@ attributes:
     description: When run twice in a row, the second run reports no change.
     support: full
     details: Files are compared by content, images by digest; a second run changes nothing.
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details: The action plugin only displays the copy's progress when the task runs on the controller; all work is done by the module.
 options:
   catalogs:
     description: The catalogs to mirror, each with its own filter and target.

@@ -167,7 +167,8 @@ def test_killed_run_resumes_without_resending(image_cache, plain_registry, regis
     config = tmp_path / "run.json"
     config.write_text(json.dumps({
         "lines": lines, "registries": registries(plain_registry, proxy), "retries": 8,
-        "options": {"parallel_images": 2, "parallel_layers": 16},
+        # Enough blob threads that the stuck uploads and mounts never starve the finishable blobs.
+        "options": {"parallel_images": 2, "parallel_layers": 32},
     }))
     driver = tmp_path / "driver.py"
     driver.write_text(_DRIVER)
@@ -175,7 +176,8 @@ def test_killed_run_resumes_without_resending(image_cache, plain_registry, regis
     proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded 2-core machine the first run needs far longer than the usual 5 s.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             with proxy._lock:
                 done = set(proxy.uploaded_by_digest)
