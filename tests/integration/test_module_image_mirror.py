@@ -146,3 +146,28 @@ def test_tls_is_verified_by_default(tmp_path, image_set, plain_registry, registr
     run = run_task(str(tmp_path / "run"), MODULE, args)
     assert run.result["failed"] is True
     assert "TLS" in run.result["msg"] and target.host in run.result["msg"]
+
+
+def test_progress_is_shown_in_the_job_output(tmp_path, image_set, plain_registry, registry_factory,
+                                             fault_proxy_factory):
+    from tests.support.faultproxy import status
+
+    target = registry_factory(tls=False)
+    proxy = fault_proxy_factory(target)
+    # Every manifest push of the last image is told to come back in 1 s, a few times: the run
+    # lasts several progress intervals, as a real mirror does.
+    last = image_set.images[-1]
+    proxy.add_rule(status(429, headers={"Retry-After": "1"}), method="PUT", path=f"/slow/{last.name}/manifests/",
+                   count=3)
+    args = {
+        "mapping": [f"{image_set.pushed[i.name]}={proxy.host}/slow/{i.name}:{i.tag}" for i in image_set.images],
+        "registries": [{"host": plain_registry.host, "tls_verify": False}, {"host": proxy.host, "tls_verify": False}],
+        "progress_interval": 0.5,
+        "parallel_images": 1,
+    }
+    run = run_task(str(tmp_path / "run"), MODULE, args)
+    assert not run.result.get("failed"), run.result
+    lines = [line for line in run.output.splitlines() if line.startswith(f"{MODULE} [localhost]: ")]
+    assert lines, run.output
+    assert any(f"/{len(image_set.images)} images" in line and " sent, " in line and "ETA" in line for line in lines)
+    assert "report_file" not in run.result  # the temporary progress file is the plugin's business
