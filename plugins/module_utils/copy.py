@@ -712,7 +712,8 @@ class Copier:
         elif not known_missing:
             if dst.blob_size(repo, blob.digest) == blob.size:
                 return _Outcome("present", 0, owner)
-        sent = dst.upload_blob(repo, blob.digest, blob.size, lambda: self._source(plan, blob))
+        # open_blob checks the digest as the last chunk is read, before the upload is committed
+        sent = dst.upload_blob(repo, blob.digest, blob.size, lambda: self._source(plan, blob), verified=True)
         return _Outcome("uploaded", sent, owner)
 
     @contextlib.contextmanager

@@ -74,6 +74,9 @@ log = logging.getLogger("airgap.operatorhub.registry")
 
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0
+# Blobs up to this size are read into memory and sent in one PUT (one request fewer); larger
+# ones are streamed. Bounded so that parallel_layers uploads in flight stay within a few MiB.
+SMALL_BLOB = 1 << 20
 MAX_BACKOFF = 30.0
 MAX_MANIFEST_BYTES = 16 << 20
 MAX_REDIRECTS = 5
@@ -172,6 +175,21 @@ def _scope(repo: str, actions: str) -> str:
     return f"repository:{repo}:{actions}"
 
 
+_SSL_CONTEXTS: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+_SSL_CONTEXTS_LOCK = threading.Lock()
+
+
+def _ssl_context_for(verify: bool, ca_path: str | None) -> ssl.SSLContext:
+    """One context per (verify, ca_path) for the process: loading the system trust store costs
+    tens of milliseconds, too much to pay for every registry of a run."""
+    key = (verify, ca_path)
+    with _SSL_CONTEXTS_LOCK:
+        context = _SSL_CONTEXTS.get(key)
+        if context is None:
+            context = _SSL_CONTEXTS[key] = _build_ssl_context(verify, ca_path)
+        return context
+
+
 def _build_ssl_context(verify: bool, ca_path: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if not verify:
@@ -231,9 +249,8 @@ class RegistryClient:
         self._bearer: dict[str, str] = {}  # realm, service of the last Bearer challenge
         self._tokens: dict[frozenset, tuple[str, float]] = {}
         self._secrets: list[str] = credentials.secrets() if credentials else []
-        self._managers: dict[str, object] = {}
+        self._managers: dict[tuple[str, str], object] = {}
         self._proxy_cache: dict[tuple[str, str], str] = {}
-        self._ssl_context = _build_ssl_context(self._verify, ca_path)
         if not self._verify:
             # The user asked for this registry to be used without verification; say it once
             # through our own messages rather than one warning per request.
@@ -273,17 +290,19 @@ class RegistryClient:
         parts = urlsplit(url)
         proxy = self._proxy_for(parts.scheme, parts.netloc)
         with self._lock:
-            manager = self._managers.get(proxy)
+            manager = self._managers.get((proxy, parts.scheme))
             if manager is None:
                 kwargs = dict(
                     num_pools=16,
                     maxsize=self._pool_size,
                     block=True,
-                    ssl_context=self._ssl_context,
                     timeout=self._timeout,
                     retries=False,
                     headers={"User-Agent": USER_AGENT},
                 )
+                if parts.scheme == "https" or proxy:
+                    # A plain-http registry never needs the trust store (nor its load time).
+                    kwargs["ssl_context"] = _ssl_context_for(self._verify, self._ca_path)
                 if not self._verify:
                     # (no assert_hostname: urllib3 1.26 hands it to plain-http connections too)
                     kwargs["cert_reqs"] = "CERT_NONE"
@@ -302,7 +321,7 @@ class RegistryClient:
                     manager = urllib3.ProxyManager(proxy_url, proxy_headers=proxy_headers, **kwargs)
                 else:
                     manager = urllib3.PoolManager(**kwargs)
-                self._managers[proxy] = manager
+                self._managers[(proxy, parts.scheme)] = manager
         return manager
 
     def _base(self) -> str:
@@ -935,14 +954,19 @@ class RegistryClient:
         digest: str,
         size: int,
         source: Callable[[], ContextManager[Iterable[bytes]]],
-        chunk_size: int = 8 << 20,
+        chunk_size: int = SMALL_BLOB,
+        verified: bool = False,
     ) -> int:
         """Upload a blob from ``source()`` (called again for each attempt); returns bytes sent.
 
-        Blobs up to ``chunk_size`` go in one PUT after hashing them in memory; larger ones are
+        Blobs up to ``chunk_size`` go in one PUT after reading them into memory; larger ones are
         streamed in one PATCH (Content-Length ``size``) and committed by a PUT. If the content
         does not hash to ``digest`` or has another size, the session is deleted and
         DigestMismatch raised: nothing is committed.
+
+        ``verified=True`` says the source checks the digest itself before its last chunk is
+        consumed (as ``open_blob`` does), so the content is not hashed a second time here; its
+        DigestMismatch still aborts the upload before the commit.
         """
         scopes = [_scope(repo, "pull,push")]
         algorithm = _digest_algorithm(digest)
@@ -951,10 +975,11 @@ class RegistryClient:
             location = None
             try:
                 location = self._start_upload(repo, scopes)
+                hasher = None if verified else hashlib.new(algorithm)
                 if size <= chunk_size:
-                    sent = self._upload_small(location, repo, digest, size, source, algorithm, scopes)
+                    sent = self._upload_small(location, repo, digest, size, source, hasher, scopes)
                 else:
-                    sent = self._upload_stream(location, repo, digest, size, source, algorithm, scopes)
+                    sent = self._upload_stream(location, repo, digest, size, source, hasher, scopes)
                 location = None
                 return sent
             except _Transient as transient:
@@ -971,30 +996,28 @@ class RegistryClient:
             f"(expected {size} bytes); nothing was committed: the source is corrupt or changed"
         )
 
-    def _upload_small(self, location, repo, digest, size, source, algorithm, scopes) -> int:
-        hasher = hashlib.new(algorithm)
-        parts = []
+    def _upload_small(self, location, repo, digest, size, source, hasher, scopes) -> int:
+        data = bytearray()
         count = 0
         with source() as chunks:
             for chunk in chunks:
-                hasher.update(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
                 count += len(chunk)
                 if count <= size:
-                    parts.append(bytes(chunk))
-        actual = f"{algorithm}:{hasher.hexdigest()}"
+                    data += chunk
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
         if actual != digest or count != size:
             raise self._mismatch(repo, digest, size, actual, count)
-        data = b"".join(parts)
         url = location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
         response = self._request(
-            "PUT", url, scopes=scopes, body=data, replayable=False,
+            "PUT", url, scopes=scopes, body=bytes(data), replayable=False,
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
         )
         self._check_committed(response, repo, digest, scopes)
         return len(data)
 
-    def _upload_stream(self, location, repo, digest, size, source, algorithm, scopes) -> int:
-        hasher = hashlib.new(algorithm)
+    def _upload_stream(self, location, repo, digest, size, source, hasher, scopes) -> int:
         counted = {"count": 0}
 
         def body() -> Iterator[bytes]:
@@ -1003,7 +1026,8 @@ class RegistryClient:
             sent = 0
             with source() as chunks:
                 for chunk in chunks:
-                    hasher.update(chunk)
+                    if hasher is not None:
+                        hasher.update(chunk)
                     counted["count"] += len(chunk)
                     if sent < size:
                         piece = bytes(chunk[: size - sent])
@@ -1024,7 +1048,7 @@ class RegistryClient:
             generator.close()
         if response.status != 202 and response.status != 204:
             raise self._fail(response, "PATCH", f"blob upload of {digest} to {repo}", scopes)
-        actual = f"{algorithm}:{hasher.hexdigest()}"
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
         if actual != digest or counted["count"] != size:
             raise self._mismatch(repo, digest, size, actual, counted["count"])
         next_location = urljoin(location, response.headers.get("Location") or location)

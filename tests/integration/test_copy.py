@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -243,8 +244,8 @@ def test_docker_manifest_list_to_token_registry(image_cache, plain_registry, tok
 
 def test_large_layer_streamed_and_progress_reported(image_cache, plain_registry, registry_factory,
                                                     fault_proxy_factory, skopeo_inspect, tmp_path):
-    # over the client's 8 MiB monolithic limit: the streamed PATCH path
-    big = image_cache.big_layer_image(size_bytes=12 << 20, seed=5)
+    # over the client's 1 MiB monolithic limit: the streamed PATCH path
+    big = image_cache.big_layer_image(size_bytes=3 << 20, seed=5)
     big.pushed = push_image_set(big, plain_registry, "src-big")
     image = big.images[0]
     target = registry_factory()
@@ -320,3 +321,36 @@ def test_rerun_of_digest_pinned_lines_asks_only_the_target(image_set, plain_regi
     assert all(i.source_digest == i.dest_digest for i in again.images)
     assert source.count() == 0  # what oc adm catalog mirror writes re-runs on HEADs alone
     assert target.count() == target.count("HEAD", "manifest") == len(lines)
+
+
+def test_corrupt_source_blob_fails_its_image_and_lands_nothing(image_cache, registry_factory, skopeo_inspect):
+    """A layer whose bytes no longer match its digest (bit rot on the source registry's disk)
+    fails its image with a digest error; neither the blob nor any manifest of that image lands,
+    and the other image is copied."""
+    source = registry_factory()
+    images = image_cache.image_set(count=2, shared_layers=1, shared_layer_size=32 * 1024,
+                                   own_layer_size=(2 << 20) + 7, seed=33)
+    images.pushed = push_image_set(images, source, "src-rot")
+    bad, good = images.images
+    layer = bad.manifests[0].layers[-1]
+    hexpart = layer.digest.split(":", 1)[1]
+    data = os.path.join(source.storage_dir, "docker", "registry", "v2", "blobs", "sha256", hexpart[:2], hexpart, "data")
+    with open(data, "r+b") as handle:  # same size, other bytes: only a digest check can tell
+        handle.seek(layer.size // 2)
+        byte = handle.read(1)
+        handle.seek(layer.size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    target = registry_factory()
+    report = run_copy(mapping_lines(images, target, "rot"), source, target, parallel_layers=2)
+    status = {i.source: i for i in report.images}
+    failed = status[images.pushed[bad.name]]
+    assert failed.status == "failed" and layer.digest in failed.error, failed.error
+    assert status[images.pushed[good.name]].status == "copied"
+    client = RegistryPool(AuthStore(registries=registries(target), env={})).client(target.host)
+    try:
+        assert client.blob_size(f"rot/{bad.name}", layer.digest) is None
+        assert client.head_manifest(f"rot/{bad.name}", bad.tag) is None
+        assert client.head_manifest(f"rot/{bad.name}", bad.manifests[0].digest) is None
+    finally:
+        client.close()
+    assert sha256(skopeo_inspect(target, f"rot/{good.name}:{good.tag}", raw=True)) == good.digest
