@@ -35,18 +35,21 @@ class _Watcher(threading.Thread):
         self.stop = threading.Event()
         self.last = None
 
+    def poll(self):
+        try:
+            with open(self.path, "rb") as handle:
+                document = json.load(handle)
+            line = format_line(document["progress"])
+        except (OSError, ValueError, KeyError, TypeError):
+            # Not written yet, or replaced between open and read: try at the next tick.
+            return
+        if line != self.last:
+            self.last = line
+            display.display(f"{self.label}: {line}")
+
     def run(self):
         while not self.stop.wait(self.interval):
-            try:
-                with open(self.path, "rb") as handle:
-                    document = json.load(handle)
-                line = format_line(document["progress"])
-            except (OSError, ValueError, KeyError, TypeError):
-                # Not written yet, or replaced between open and read: try at the next tick.
-                continue
-            if line != self.last:
-                self.last = line
-                display.display(f"{self.label}: {line}")
+            self.poll()
 
 
 class ActionModule(ActionBase):
@@ -84,6 +87,8 @@ class ActionModule(ActionBase):
             if watcher:
                 watcher.stop.set()
                 watcher.join(timeout=5)
+                if watcher.last is not None:
+                    watcher.poll()  # the final figures of a run long enough to have shown progress
             if temp_report:
                 result.pop("report_file", None)
                 try:

@@ -515,7 +515,7 @@ def catalog_mirror(params: Dict[str, Any], auth: AuthStore, check_mode: bool = F
         "files_changed": files_changed,
         "images": len(all_lines),
         "copied": [],
-        "skipped": [],
+        "present": [],
         "failures": [],
         "bytes_sent": 0,
     }

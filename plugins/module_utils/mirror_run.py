@@ -93,7 +93,8 @@ def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) 
     result = {
         "changed": bool(by_status["missing"]) if check_mode else bool(by_status["copied"]),
         "copied": by_status["copied"],
-        "skipped": by_status["skipped"],
+        # "skipped" would be read by Ansible as "the task was skipped"
+        "present": by_status["skipped"],
         "failures": failures,
         "bytes_sent": report.bytes_sent,
         "summary": summary,

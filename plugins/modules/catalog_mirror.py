@@ -251,8 +251,10 @@ copied:
   returned: always
   type: list
   elements: dict
-skipped:
-  description: Images already present in the target with the same digest.
+present:
+  description:
+    - Images already present in the target with the same digest, so not copied (the copy
+      engine's "skipped"; Ansible reserves that key for skipped tasks).
   returned: always
   type: list
   elements: dict

@@ -164,8 +164,10 @@ copied:
       dest_digest: sha256:0d5c...
       digest_changed: false
       bytes_sent: 79204352
-skipped:
-  description: Images already present in the target with the same digest.
+present:
+  description:
+    - Images already present in the target with the same digest, so not copied (the copy
+      engine's "skipped"; Ansible reserves that key for skipped tasks).
   returned: always
   type: list
   elements: dict

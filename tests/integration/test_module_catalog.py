@@ -127,7 +127,7 @@ def test_full_mirror_four_ways(tmp_path, plain_registry, registry_factory, image
     assert real["changed"] is True and len(real["copied"]) == 3 and real["bytes_sent"] > 0
     assert sorted(c["source"] for c in real["copied"]) == sorted([index_ref, app2, app1_digest])
     assert check2["changed"] is False and check2.get("missing") == [] and check2["files_changed"] == []
-    assert real2["changed"] is False and real2["copied"] == [] and len(real2["skipped"]) == 3
+    assert real2["changed"] is False and real2["copied"] == [] and len(real2["present"]) == 3
     assert real2["bytes_sent"] == 0
 
     # the mirrored images are there, checked by skopeo; the image of the filtered-out bundle is not
