@@ -88,6 +88,10 @@ def write_json_atomic(path: str, document: dict) -> None:
         raise
 
 
+# No estimate before this many seconds of a run.
+MIN_ETA_SECONDS = 3.0
+
+
 class Progress:
     """Counters, rate and ETA of one copy run, mirrored into ``report_path`` as it goes.
 
@@ -216,12 +220,15 @@ class Progress:
         looked at, so the byte estimate alone would be optimistic early in a run."""
         estimates = []
         remaining_bytes = self._planned - self._bytes
+        if done >= self.total_images and remaining_bytes <= 0:
+            return 0.0
+        if elapsed < MIN_ETA_SECONDS:
+            # The first moments are start-up and planning; a rate from them says nothing.
+            return None
         if remaining_bytes > 0 and rate > 0:
             estimates.append(remaining_bytes / rate)
         if 0 < done < self.total_images:
             estimates.append(elapsed / done * (self.total_images - done))
-        if done >= self.total_images and remaining_bytes <= 0:
-            return 0.0
         return max(estimates) if estimates else None
 
     # --- report file ----------------------------------------------------------------------

@@ -118,6 +118,17 @@ def test_eta_from_images_when_longer(clock):
     assert progress.snapshot()["eta_seconds"] == pytest.approx(80)
 
 
+def test_no_eta_in_the_first_seconds(clock):
+    progress = Progress(6, None, clock=clock)
+    progress.add_planned(7 * MiB)
+    clock.tick(0.5)
+    progress.add_bytes(774)  # a start-up trickle would promise 44 minutes
+    assert progress.snapshot()["eta_seconds"] is None
+    clock.tick(3)
+    progress.add_bytes(MiB)
+    assert progress.snapshot()["eta_seconds"] is not None
+
+
 def test_eta_zero_when_all_done_and_finished_state(clock):
     progress = Progress(1, None, clock=clock)
     progress.add_planned(10)
