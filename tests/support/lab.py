@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -73,6 +74,9 @@ def up(directory: str, count: int = 6, shared_layer_size: int = 1024 * 1024,
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     down(directory)
+    # A new lab starts empty: a target left full by an earlier demo would have nothing to mirror.
+    for side in ("source", "target"):
+        shutil.rmtree(os.path.join(directory, side), ignore_errors=True)
     ca = CertificateAuthority(os.path.join(directory, "ca"))
     source = RegistryServer(tls=False, workdir=os.path.join(directory, "source"), detach=True)
     target = RegistryServer(tls=True, auth="htpasswd", workdir=os.path.join(directory, "target"),
