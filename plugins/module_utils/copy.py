@@ -206,7 +206,7 @@ class Copier:
         self._lock = threading.Lock()
         self._blob_pool: ThreadPoolExecutor | None = None
         self._secrets = self._find_secrets()
-        self._hook_retries()
+        self.pool.add_retry_listener(self._count_retry)
         self._reset()
 
     def _reset(self) -> None:
@@ -225,29 +225,8 @@ class Copier:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _find_secrets(self) -> list[str]:
-        auth = getattr(self.pool, "_auth", None) or getattr(self.pool, "auth", None)
-        try:
-            return list(auth.secrets()) if auth is not None else []
-        except Exception:  # noqa: BLE001 - redaction is a second line of defence only
-            return []
-
-    def _hook_retries(self) -> None:
-        """Count the registry client's retries for the report, keeping any callback already set."""
-        if hasattr(self.pool, "add_retry_listener"):
-            self.pool.add_retry_listener(self._count_retry)
-            return
-        if not hasattr(self.pool, "_on_retry"):
-            return
-        previous: Callable[[str], None] | None = self.pool._on_retry
-
-        def chained(message: str) -> None:
-            self._count_retry(message)
-            if previous is not None:
-                previous(message)
-
-        self.pool._on_retry = chained
-        for client in list(getattr(self.pool, "_clients", {}).values()):
-            client._on_retry = chained
+        # a second line of defence: the registry client already keeps secrets out of messages
+        return list(self.pool.auth.secrets())
 
     def _count_retry(self, message: str) -> None:
         with self._lock:

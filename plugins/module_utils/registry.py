@@ -1165,10 +1165,25 @@ class RegistryPool:
         self._retries = retries
         self._pool_size = pool_size
         self._timeout = timeout
-        self._on_retry = on_retry
+        self._listeners: list[Callable[[str], None]] = [on_retry] if on_retry else []
         self._backoff = backoff
         self._clients: dict[str, RegistryClient] = {}
         self._lock = threading.Lock()
+
+    @property
+    def auth(self) -> AuthStore:
+        return self._auth
+
+    def add_retry_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(message)`` on every retry of every client of this pool."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _notify_retry(self, message: str) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(message)
 
     def client(self, host: str) -> RegistryClient:
         key = api_host(host)
@@ -1185,7 +1200,7 @@ class RegistryPool:
                     backoff=self._backoff,
                     timeout=self._timeout,
                     pool_size=self._pool_size,
-                    on_retry=self._on_retry,
+                    on_retry=self._notify_retry,
                 )
                 self._clients[key] = client
             return client
