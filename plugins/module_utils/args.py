@@ -27,11 +27,52 @@ REGISTRY_ARGUMENT_SPEC = dict(
 )
 
 
+# The copy engine's options (documented once in the ``airgap.operatorhub.copy`` doc fragment).
+COPY_ARGUMENT_SPEC = dict(
+    filter_by_os=dict(type="str"),
+    parallel_images=dict(type="int", default=4),
+    parallel_layers=dict(type="int", default=8),
+    continue_on_error=dict(type="bool", default=True),
+    report_file=dict(type="path"),
+    progress_interval=dict(type="float", default=5.0),
+)
+
+
 def registry_argument_spec(**extra):
     """The shared registry options plus a module's own ones."""
     spec = dict(REGISTRY_ARGUMENT_SPEC)
     spec.update(extra)
     return spec
+
+
+def copy_argument_spec(**extra):
+    """The shared registry options, the copy engine's options, and a module's own ones."""
+    return registry_argument_spec(**dict(COPY_ARGUMENT_SPEC, **extra))
+
+
+def run_module(module, engine):
+    """Call ``engine(params, auth, check_mode)`` and end the module with its result.
+
+    Every module of the collection ends the same way: engine errors become ``fail_json`` with
+    every known secret redacted, engine warnings become Ansible warnings, and a result with
+    ``failures`` fails the task with its ``msg``, keeping the rest of the result.
+    """
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+
+    secrets = []
+    try:
+        auth = auth_store_from_params(module.params)
+        secrets = auth.secrets()
+        result = engine(module.params, auth, module.check_mode)
+    except AirgapError as exc:
+        module.fail_json(msg=redact(str(exc), secrets))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    msg = result.pop("msg", None)
+    if result.get("failures"):
+        module.fail_json(msg=msg, **result)
+    module.exit_json(**result)
 
 
 def auth_store_from_params(params):

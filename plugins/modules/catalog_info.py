@@ -157,11 +157,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    auth_store_from_params,
-    registry_argument_spec,
-)
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
 
 try:
     from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import catalog_info
@@ -192,19 +188,8 @@ def main():
 
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
 
-    secrets = []
-    try:
-        auth = auth_store_from_params(module.params)
-        secrets = auth.secrets()
-        result = catalog_info(module.params, auth)
-    except AirgapError as exc:
-        from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
-
-        module.fail_json(msg=redact(str(exc), secrets))
-
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    # read-only: check mode changes nothing in what it does
+    run_module(module, lambda params, auth, check_mode: catalog_info(params, auth))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
   - airgap.operatorhub.registry
+  - airgap.operatorhub.copy
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -148,33 +149,6 @@ options:
     description: The platform entry read from a multi-platform catalog image, as C(os/architecture[/variant]).
     type: str
     default: linux/amd64
-  filter_by_os:
-    description:
-      - A regular expression on C(os/architecture[/variant]); only the matching entries of a
-        manifest list are copied (C(oc adm catalog mirror --filter-by-os)). By default images are
-        copied whole, unchanged.
-    type: str
-  parallel_images:
-    description: How many images are copied at the same time (C(--max-per-registry)).
-    type: int
-    default: 4
-  parallel_layers:
-    description: How many blobs are transferred at the same time, across all images.
-    type: int
-    default: 8
-  continue_on_error:
-    description:
-      - Go on with the other images when one fails (C(--continue-on-error)); the task fails at the
-        end with a summary. V(false) stops starting new images after the first failure.
-    type: bool
-    default: true
-  report_file:
-    description: Write a JSON report of the copy here, kept current while it runs.
-    type: path
-  progress_interval:
-    description: Seconds between progress updates of O(report_file).
-    type: float
-    default: 5
 seealso:
   - module: airgap.operatorhub.catalog_info
   - module: airgap.operatorhub.image_mirror_from_mapping
@@ -282,11 +256,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    auth_store_from_params,
-    registry_argument_spec,
-)
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import copy_argument_spec, run_module
 
 try:
     from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import catalog_mirror
@@ -299,7 +269,7 @@ except ImportError:  # urllib3 or PyYAML missing on the managed host
 
 def main():
     module = AnsibleModule(
-        argument_spec=registry_argument_spec(
+        argument_spec=copy_argument_spec(
             catalogs=dict(
                 type="list",
                 elements="dict",
@@ -323,12 +293,6 @@ def main():
             icsp_scope=dict(type="str", choices=["repository", "registry"]),
             cache_dir=dict(type="path"),
             platform=dict(type="str", default="linux/amd64"),
-            filter_by_os=dict(type="str"),
-            parallel_images=dict(type="int", default=4),
-            parallel_layers=dict(type="int", default=8),
-            continue_on_error=dict(type="bool", default=True),
-            report_file=dict(type="path"),
-            progress_interval=dict(type="float", default=5.0),
         ),
         supports_check_mode=True,
     )
@@ -337,22 +301,7 @@ def main():
 
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
 
-    secrets = []
-    try:
-        auth = auth_store_from_params(module.params)
-        secrets = auth.secrets()
-        result = catalog_mirror(module.params, auth, check_mode=module.check_mode)
-    except AirgapError as exc:
-        from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
-
-        module.fail_json(msg=redact(str(exc), secrets))
-
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if result["failures"]:
-        module.fail_json(msg=result.pop("msg"), **result)
-    result.pop("msg", None)
-    module.exit_json(**result)
+    run_module(module, catalog_mirror)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
   - airgap.operatorhub.registry
+  - airgap.operatorhub.copy
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -72,14 +73,6 @@ options:
       - Skip lines whose source reference matches one of these regular expressions.
     type: list
     elements: str
-  filter_by_os:
-    description:
-      - A regular expression on C(os/architecture[/variant]). Only the matching entries of a manifest
-        list are copied, as C(oc image mirror --filter-by-os) does. One match is pushed as a single-platform
-        manifest, several as a new list; the result then reports that the digest changed, and
-        digest-pinned consumers of that image will not find it.
-      - By default the whole list is copied unchanged, which is what a disconnected cluster needs.
-    type: str
   digest_tag:
     description:
       - The tag given to a destination whose source is pinned by digest only (C(src@sha256:...=dst)),
@@ -89,30 +82,6 @@ options:
     type: str
     choices: [oc, oc-mirror, short]
     default: oc
-  parallel_images:
-    description: How many images are copied at the same time (C(oc image mirror --max-per-registry)).
-    type: int
-    default: 4
-  parallel_layers:
-    description: How many blobs are transferred at the same time, across all images.
-    type: int
-    default: 8
-  continue_on_error:
-    description:
-      - Go on with the other images when one fails (C(oc image mirror --continue-on-error)); the task
-        fails at the end with a summary.
-      - V(false) stops starting new images after the first failure.
-    type: bool
-    default: true
-  report_file:
-    description:
-      - Write a JSON report here, updated while the run goes on (progress, finished images) and complete
-        at the end (copied, skipped, failed, bytes sent).
-    type: path
-  progress_interval:
-    description: Seconds between progress updates of O(report_file) and of the job output.
-    type: float
-    default: 5
 seealso:
   - name: oc image mirror
     description: The command this module replaces.
@@ -219,11 +188,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    auth_store_from_params,
-    registry_argument_spec,
-)
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import copy_argument_spec, run_module
 
 try:
     from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
@@ -236,18 +201,12 @@ except ImportError:  # urllib3 missing on the managed host
 
 def main():
     module = AnsibleModule(
-        argument_spec=registry_argument_spec(
+        argument_spec=copy_argument_spec(
             mapping_file=dict(type="list", elements="path", default=[]),
             mapping=dict(type="list", elements="str", default=[]),
             include=dict(type="list", elements="str"),
             exclude=dict(type="list", elements="str"),
-            filter_by_os=dict(type="str"),
             digest_tag=dict(type="str", default="oc", choices=["oc", "oc-mirror", "short"]),
-            parallel_images=dict(type="int", default=4),
-            parallel_layers=dict(type="int", default=8),
-            continue_on_error=dict(type="bool", default=True),
-            report_file=dict(type="path"),
-            progress_interval=dict(type="float", default=5.0),
         ),
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,
@@ -257,22 +216,7 @@ def main():
 
         module.fail_json(msg=missing_required_lib("urllib3"), exception=DEPS_ERROR)
 
-    secrets = []
-    try:
-        auth = auth_store_from_params(module.params)
-        secrets = auth.secrets()
-        result = run_mapping_mirror(module.params, auth, check_mode=module.check_mode)
-    except AirgapError as exc:
-        from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
-
-        module.fail_json(msg=redact(str(exc), secrets))
-
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if result["failures"]:
-        module.fail_json(msg=result.pop("msg"), **result)
-    result.pop("msg", None)
-    module.exit_json(**result)
+    run_module(module, run_mapping_mirror)
 
 
 if __name__ == "__main__":
