@@ -57,7 +57,7 @@ from tests.benchmarks._common import (
 from tests.benchmarks.latency import LatencyProxy
 from tests.support.faultproxy import FaultProxy
 from tests.support.images import make_image_set, push_image_set, write_mapping
-from tests.support.registry import RegistryServer
+from tests.support.registry import RegistryServer, registry_options
 
 DEFAULT_OUT = os.path.join(ROOT, "tests", "benchmarks", "results", "latest.json")
 TARGET_FIRST = 1 / 3
@@ -122,10 +122,6 @@ class Target:
             self.registry.stop()
 
 
-def _registries(src: RegistryServer, dst: FaultProxy) -> list[dict]:
-    return [{"host": src.host, "tls_verify": False}, {"host": dst.host, "tls_verify": False}]
-
-
 # --- contenders ---------------------------------------------------------------------------------
 
 
@@ -153,7 +149,7 @@ def run_module(workdir: str, mapping_file: str, src: RegistryServer, dst: FaultP
         os.unlink(report)
     task_args: dict = {
         "mapping_file": mapping_file,
-        "registries": _registries(src, dst),
+        "registries": registry_options(src, dst),
         "report_file": report,
     }
     if args.parallel_images:
@@ -182,7 +178,7 @@ def run_engine(workdir: str, mapping_file: str, src: RegistryServer, dst: FaultP
                args: argparse.Namespace, tag: str) -> dict:
     """run_mapping_mirror in a child Python process: no Ansible, no proxy sharing its GIL."""
     os.makedirs(workdir, exist_ok=True)
-    params = engine_params(mapping_file, registries=_registries(src, dst),
+    params = engine_params(mapping_file, registries=registry_options(src, dst),
                            parallel_images=args.parallel_images, parallel_layers=args.parallel_layers)
     path = write_params(os.path.join(workdir, f"params-{tag}.json"), params)
     cmd = engine_child_cmd(path)

@@ -20,28 +20,17 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import
 from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import digest_tag
 from tests.support.images import push_image_set
+from tests.support.registry import registry_options
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def registries(*endpoints) -> list[dict]:
-    out = []
-    for ep in endpoints:
-        entry = {"host": ep.host}
-        if ep.tls:
-            entry["ca_path"] = ep.ca_path
-        else:
-            entry["tls_verify"] = False
-        if ep.username:
-            entry.update(username=ep.username, password=ep.password)
-        out.append(entry)
-    return out
 
 
 def run_copy(lines, *endpoints, progress=None, **options):
     entries, problems = parse_lines(lines, "mapping.txt")
     assert problems == []
-    pool = RegistryPool(AuthStore(registries=registries(*endpoints), env={}), backoff=0.05)
+    pool = RegistryPool(AuthStore(registries=registry_options(*endpoints), env={}), backoff=0.05)
     try:
         return Copier(pool, CopyOptions(**options), progress).run(entries)
     finally:
@@ -274,7 +263,7 @@ def test_large_layer_streamed_and_progress_reported(image_cache, plain_registry,
 def test_wrong_password_fails_every_image_without_leaking(image_set, plain_registry, registry_factory):
     target = registry_factory(tls=True, auth="htpasswd")
     entries, dummy = parse_lines(mapping_lines(image_set, target)[:2], "m")
-    regs = registries(plain_registry) + [
+    regs = registry_options(plain_registry) + [
         {"host": target.host, "ca_path": target.ca_path, "username": target.username, "password": "Wr0ng-S3cret!"}
     ]
     pool = RegistryPool(AuthStore(registries=regs, env={}), backoff=0.05)
@@ -346,7 +335,7 @@ def test_corrupt_source_blob_fails_its_image_and_lands_nothing(image_cache, regi
     failed = status[images.pushed[bad.name]]
     assert failed.status == "failed" and layer.digest in failed.error, failed.error
     assert status[images.pushed[good.name]].status == "copied"
-    client = RegistryPool(AuthStore(registries=registries(target), env={})).client(target.host)
+    client = RegistryPool(AuthStore(registries=registry_options(target), env={})).client(target.host)
     try:
         assert client.blob_size(f"rot/{bad.name}", layer.digest) is None
         assert client.head_manifest(f"rot/{bad.name}", bad.tag) is None

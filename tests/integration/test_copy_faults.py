@@ -20,28 +20,17 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
 from tests.support.images import push_image_set
+from tests.support.registry import registry_options
 
 UPLOAD_PATH = r"/blobs/uploads/"
 
 
-def registries(*endpoints) -> list[dict]:
-    out = []
-    for ep in endpoints:
-        entry = {"host": ep.host}
-        if ep.tls:
-            entry["ca_path"] = ep.ca_path
-        else:
-            entry["tls_verify"] = False
-        if ep.username:
-            entry.update(username=ep.username, password=ep.password)
-        out.append(entry)
-    return out
 
 
 def run_copy(lines, *endpoints, retries=5, **options):
     entries, problems = parse_lines(lines, "mapping.txt")
     assert problems == []
-    pool = RegistryPool(AuthStore(registries=registries(*endpoints), env={}), retries=retries, backoff=0.05)
+    pool = RegistryPool(AuthStore(registries=registry_options(*endpoints), env={}), retries=retries, backoff=0.05)
     try:
         return Copier(pool, CopyOptions(**options)).run(entries)
     finally:
@@ -166,7 +155,7 @@ def test_killed_run_resumes_without_resending(image_cache, plain_registry, regis
 
     config = tmp_path / "run.json"
     config.write_text(json.dumps({
-        "lines": lines, "registries": registries(plain_registry, proxy), "retries": 8,
+        "lines": lines, "registries": registry_options(plain_registry, proxy), "retries": 8,
         # Enough blob threads that the stuck uploads and mounts never starve the finishable blobs.
         "options": {"parallel_images": 2, "parallel_layers": 32},
     }))

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.integration.test_catalog_image import push_catalog
+from tests.support.registry import registry_options
 from tests.support.playbook import run_playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,11 +51,6 @@ def write_fbc(directory, image_set):
     return app0, app1_digest, app2
 
 
-def registries(source, target):
-    return [
-        {"host": source.host, "tls_verify": False},
-        {"host": target.host, "username": target.username, "password": target.password, "ca_path": target.ca_path},
-    ]
 
 
 def mirror_result(run):
@@ -109,7 +105,7 @@ def test_catalogs_and_extra_images_four_ways(tmp_path, plain_registry, registry_
         "mirror_mapping_files": [str(extra)],
         "mirror_report_dir": str(reports),
         "mirror_cache_dir": str(tmp_path / "cache"),
-        "mirror_registries": registries(plain_registry, target),
+        "mirror_registries": registry_options(plain_registry, target),
     }
 
     def nothing_landed():
@@ -170,7 +166,7 @@ def test_manifests_only_then_mapping_four_ways(tmp_path, plain_registry, registr
         "mirror_manifests_only": True,
         "mirror_mapping_files": [str(mapping)],
         "mirror_cache_dir": str(tmp_path / "cache"),
-        "mirror_registries": registries(plain_registry, target),
+        "mirror_registries": registry_options(plain_registry, target),
     }
     runs = four_ways(tmp_path, extra_vars, target.password, written=(tmp_path / "out",))
     check, real, check2, real2 = (mirror_result(runs[k]) for k in ("check", "real", "check-again", "real-again"))
@@ -192,7 +188,7 @@ def test_mapping_files_only_four_ways(tmp_path, plain_registry, registry_factory
     mapping = tmp_path / "mapping.txt"
     mapping.write_text("# trimmed by hand\n" + "".join(
         f"{image_set.pushed[name]}={target.host}/trimmed/{name}:v1\n" for name in ("app1", "app2")))
-    extra_vars = {"mirror_mapping_files": [str(mapping)], "mirror_registries": registries(plain_registry, target)}
+    extra_vars = {"mirror_mapping_files": [str(mapping)], "mirror_registries": registry_options(plain_registry, target)}
     runs = four_ways(tmp_path, extra_vars, target.password)
     check, real, check2, real2 = (mirror_result(runs[k]) for k in ("check", "real", "check-again", "real-again"))
     assert check["changed"] is True and check["mapping_copy"]["missing"] == 2

@@ -111,6 +111,22 @@ class Endpoint:
         return path
 
 
+def registry_options(*endpoints: Endpoint) -> list[dict]:
+    """The collection's ``registries`` option for these endpoints: the CA of a TLS one, plain
+    HTTP (``tls_verify: false``) otherwise, and credentials where the endpoint has them."""
+    out = []
+    for endpoint in endpoints:
+        entry: dict = {"host": endpoint.host}
+        if endpoint.tls:
+            entry["ca_path"] = endpoint.ca_path
+        else:
+            entry["tls_verify"] = False
+        if endpoint.username:
+            entry.update(username=endpoint.username, password=endpoint.password)
+        out.append(entry)
+    return out
+
+
 class RegistryServer(Endpoint):
     """One ``docker-registry serve`` process.
 
