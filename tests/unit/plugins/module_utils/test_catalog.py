@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -27,21 +26,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import 
     write_fbc,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
+from tests.support.corpus import CORPUS, inventory, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "catalogs"
-needs_corpus = pytest.mark.skipif(not (CORPUS / "INVENTORY.json").is_file(),
-                                  reason=f"catalog corpus not found at {CORPUS} (shared/ must sit beside the repo)")
-
-
-def _inventory():
-    try:
-        with open(CORPUS / "INVENTORY.json", encoding="utf-8") as handle:
-            return json.load(handle)["items"]
-    except OSError:
-        return {}
-
-
-INVENTORY = _inventory()
+INVENTORY = inventory()
 FBC_ITEMS = sorted(k for k in INVENTORY if k.startswith("fbc/")) or ["fbc/(corpus absent)"]
 
 

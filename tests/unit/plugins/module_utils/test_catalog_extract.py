@@ -24,10 +24,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_extract
     load_extracted,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
+from tests.support.corpus import CORPUS, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "catalogs"
-needs_corpus = pytest.mark.skipif(not (CORPUS / "INVENTORY.json").is_file(),
-                                  reason=f"catalog corpus not found at {CORPUS} (shared/ must sit beside the repo)")
 
 
 def layer(*entries, gz=True):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -34,10 +33,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter 
     load_imageset_config,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
+from tests.support.corpus import CORPUS
 
 yaml = pytest.importorskip("yaml")
 
-CORPUS = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "catalogs"
 V2_CASES = CORPUS / "expected" / "oc-mirror-v2_cases.yaml"
 V1_CASES = CORPUS / "expected" / "oc-mirror-v1_cases.yaml"
 INTEGRATION = CORPUS / "fbc" / "oc-mirror" / "integration-test-catalogs"
