@@ -41,4 +41,16 @@ options:
     description: Seconds between progress updates of O(report_file) and of the job output.
     type: float
     default: 5
+  progress_display:
+    description:
+      - How progress (images, bytes, rate, ETA) reaches the job output while the task runs.
+      - V(auto) reads the report file directly when the task runs on the controller (a local
+        connection, C(delegate_to=localhost), an execution environment), and otherwise runs the
+        module in the background on the host and polls it (its job status and report file) every
+        O(progress_interval) seconds.
+      - V(poll) always polls; V(off) shows nothing while the task runs.
+      - A task with C(async) set is run as the user asked, without progress lines.
+    type: str
+    choices: [auto, poll, "off"]
+    default: auto
 """

@@ -35,6 +35,8 @@ COPY_ARGUMENT_SPEC = dict(
     continue_on_error=dict(type="bool", default=True),
     report_file=dict(type="path"),
     progress_interval=dict(type="float", default=5.0),
+    # read by the action plugin only; declared so the module accepts it
+    progress_display=dict(type="str", default="auto", choices=["auto", "poll", "off"]),
 )
 
 

@@ -25,8 +25,6 @@ from tests.support.registry import registry_options
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-
-
 def run_copy(lines, *endpoints, progress=None, **options):
     entries, problems = parse_lines(lines, "mapping.txt")
     assert problems == []

@@ -25,8 +25,6 @@ from tests.support.registry import registry_options
 UPLOAD_PATH = r"/blobs/uploads/"
 
 
-
-
 def run_copy(lines, *endpoints, retries=5, **options):
     entries, problems = parse_lines(lines, "mapping.txt")
     assert problems == []

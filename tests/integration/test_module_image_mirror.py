@@ -143,8 +143,11 @@ def test_tls_is_verified_by_default(tmp_path, image_set, plain_registry, registr
     assert "TLS" in run.result["msg"] and target.host in run.result["msg"]
 
 
-def test_progress_is_shown_in_the_job_output(tmp_path, image_set, plain_registry, registry_factory,
+@pytest.mark.parametrize("display", ["auto", "poll"])
+def test_progress_is_shown_in_the_job_output(display, tmp_path, image_set, plain_registry, registry_factory,
                                              fault_proxy_factory):
+    """``auto`` on a local connection reads the report file; ``poll`` is what a remote host gets:
+    the module runs in the background and the plugin polls its status and report file."""
     from tests.support.faultproxy import status
 
     target = registry_factory(tls=False)
@@ -159,10 +162,13 @@ def test_progress_is_shown_in_the_job_output(tmp_path, image_set, plain_registry
         "registries": [{"host": plain_registry.host, "tls_verify": False}, {"host": proxy.host, "tls_verify": False}],
         "progress_interval": 0.5,
         "parallel_images": 1,
+        "progress_display": display,
     }
     run = run_task(str(tmp_path / "run"), MODULE, args)
-    assert not run.result.get("failed"), run.result
+    assert not run.result.get("failed"), run.output
     lines = [line for line in run.output.splitlines() if line.startswith(f"{MODULE} [localhost]: ")]
     assert lines, run.output
     assert any(f"/{len(image_set.images)} images" in line and " sent, " in line and "ETA" in line for line in lines)
     assert "report_file" not in run.result  # the temporary progress file is the plugin's business
+    assert run.result["changed"] is True and len(run.result["copied"]) == len(image_set.images)
+    assert "ansible_job_id" not in run.result and "finished" not in run.result

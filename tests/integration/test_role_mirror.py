@@ -51,8 +51,6 @@ def write_fbc(directory, image_set):
     return app0, app1_digest, app2
 
 
-
-
 def mirror_result(run):
     facts = [t["result"]["ansible_facts"]["mirror_result"] for t in run.result["tasks"]
              if t["task"].endswith("Set mirror_result")]

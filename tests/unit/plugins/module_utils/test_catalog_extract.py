@@ -27,7 +27,6 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import C
 from tests.support.corpus import CORPUS, needs_corpus
 
 
-
 def layer(*entries, gz=True):
     """A tar layer: entries are (name, kind, data) with kind f(ile), d(ir), s(ymlink), h(ardlink)."""
     buf = io.BytesIO()
