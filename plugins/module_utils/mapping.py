@@ -31,6 +31,7 @@ A destination without a tag takes the source's tag; a digest-only source lands u
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -244,6 +245,31 @@ def load_mappings(
         parser.feed(lines, path, "line")
     parser.feed(inline or [], "mapping", "index")
     return parser.entries, parser.problems
+
+
+def shard_of(key: str, count: int) -> int:
+    """Which of ``count`` shards ``key`` belongs to: stable across hosts, runs and Python versions
+    (unlike ``hash()``, which is salted per process)."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % count
+
+
+def select_shard(
+    entries: list[MappingEntry], problems: list[MappingProblem], index: int, count: int
+) -> tuple[list[MappingEntry], list[MappingProblem]]:
+    """The part of a mapping that host ``index`` of ``count`` mirrors.
+
+    Lines are split by destination repository, so every tag of a repository is mirrored by the
+    same host (its blobs are sent to that repository once); each bad line is reported by one
+    host only. Blobs shared by repositories of different shards are sent once per shard.
+    """
+    if count < 1 or not 0 <= index < count:
+        raise ConfigError(f"shard_index must be from 0 to shard_count - 1 ({count - 1}), got {index}")
+    if count == 1:
+        return entries, problems
+    return (
+        [e for e in entries if shard_of(e.dest.name, count) == index],
+        [p for p in problems if shard_of(f"{p.origin}={p.text}", count) == index],
+    )
 
 
 def format_mapping(entries: Iterable[MappingEntry]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import load_mappings
+from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import load_mappings, select_shard
 from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
 
@@ -42,6 +42,7 @@ def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) 
         exclude=params.get("exclude"),
         digest_tag_mode=params.get("digest_tag") or "oc",
     )
+    entries, problems = select_shard(entries, problems, params.get("shard_index") or 0, params.get("shard_count") or 1)
     options = CopyOptions(
         parallel_images=parallel_images,
         parallel_layers=parallel_layers,

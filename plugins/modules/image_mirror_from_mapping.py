@@ -82,6 +82,23 @@ options:
     type: str
     choices: [oc, oc-mirror, short]
     default: oc
+  shard_count:
+    description:
+      - Split the mapping into this many parts, for as many hosts to mirror in parallel (an AWX job
+        template fanning out over the execution nodes of an inventory group). Each host mirrors the
+        part O(shard_index) names.
+      - Lines are split by destination repository with a stable hash, so each repository is
+        mirrored by one host and every host computes the same split from the same files. Blobs
+        shared between repositories of different parts are sent once per part.
+    type: int
+    default: 1
+  shard_index:
+    description:
+      - Which part of O(shard_count) this task mirrors, from V(0); typically
+        C("{{ ansible_play_hosts.index(inventory_hostname) }}") with
+        O(shard_count=ansible_play_hosts | length).
+    type: int
+    default: 0
 seealso:
   - name: oc image mirror
     description: The command this module replaces.
@@ -112,6 +129,12 @@ EXAMPLES = r"""
     mapping_file: mapping.txt
   check_mode: true
   register: plan
+
+- name: Mirror one mapping from every host of a group, each host a part of it
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping_file: /srv/mirror/mapping.txt
+    shard_count: "{{ ansible_play_hosts | length }}"
+    shard_index: "{{ ansible_play_hosts.index(inventory_hostname) }}"
 
 - name: Only the amd64 entries of a few operators
   airgap.operatorhub.image_mirror_from_mapping:
@@ -207,6 +230,8 @@ def main():
             include=dict(type="list", elements="str"),
             exclude=dict(type="list", elements="str"),
             digest_tag=dict(type="str", default="oc", choices=["oc", "oc-mirror", "short"]),
+            shard_index=dict(type="int", default=0),
+            shard_count=dict(type="int", default=1),
         ),
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,

@@ -172,3 +172,29 @@ def test_progress_is_shown_in_the_job_output(display, tmp_path, image_set, plain
     assert "report_file" not in run.result  # the temporary progress file is the plugin's business
     assert run.result["changed"] is True and len(run.result["copied"]) == len(image_set.images)
     assert "ansible_job_id" not in run.result and "finished" not in run.result
+
+
+def test_shards_mirror_disjoint_parts_that_cover_the_mapping(
+    tmp_path, image_set, plain_registry, registry_factory, skopeo_inspect
+):
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import shard_of
+
+    target = registry_factory()
+    lines = [f"{image_set.pushed[i.name]}={target.host}/part{n}/{i.name}:{i.tag}"
+             for i in image_set.images for n in range(4)]
+    mapping = tmp_path / "mapping.txt"
+    mapping.write_text("\n".join(lines) + "\n")
+    registries = registry_options(plain_registry, target)
+    copied = []
+    for index in range(2):
+        args = {"mapping_file": str(mapping), "registries": registries, "shard_index": index, "shard_count": 2}
+        result = run_task(str(tmp_path / f"host{index}"), MODULE, args).result
+        assert not result.get("failed"), result
+        dests = sorted(c["dest"] for c in result["copied"])
+        expected = sorted(line.split("=")[1] for line in lines
+                          if shard_of(line.split("=")[1].rsplit(":", 1)[0], 2) == index)
+        assert dests == expected
+        copied += dests
+    assert sorted(copied) == sorted(line.split("=")[1] for line in lines)
+    for line in lines:
+        assert skopeo_inspect(target, line.split("=")[1], raw=True)

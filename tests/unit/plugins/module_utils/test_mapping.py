@@ -15,6 +15,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import 
     format_mapping,
     load_mappings,
     parse_lines,
+    select_shard,
+    shard_of,
     write_mapping,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import fnv1a32
@@ -283,3 +285,33 @@ def test_entry_line():
     entry = parse_lines(["quay.io/a/b:1=m.local/a/b"], "in")[0][0]
     assert isinstance(entry, MappingEntry)
     assert entry.line == "quay.io/a/b:1=m.local/a/b:1"
+
+
+def test_shards_split_by_destination_repository_and_cover_everything():
+    lines = [f"quay.io/src/app{i % 7}:v{i}=mirror.example.com/dst/app{i % 7}:v{i}" for i in range(60)]
+    lines.append("not a mapping line")
+    lines.append("quay.io/src/notag=mirror.example.com/dst/notag")
+    entries, problems = parse_lines(lines, "mapping.txt")
+    assert len(entries) == 60 and len(problems) == 2
+    parts = [select_shard(entries, problems, index, 3) for index in range(3)]
+    seen = [e.line for part, dummy in parts for e in part]
+    assert sorted(seen) == sorted(e.line for e in entries)  # every line once, by exactly one host
+    assert sorted(p.origin for dummy, part in parts for p in part) == sorted(p.origin for p in problems)
+    for part, dummy in parts:
+        repos = {e.dest.name for e in part}
+        assert all(e.dest.name in repos for e in part)
+        for other, dummy2 in parts:
+            if other is not part:
+                assert not repos & {e.dest.name for e in other}  # a repository is never split
+    assert sum(1 for part, dummy in parts if part) >= 2  # 7 repositories do spread over 3 hosts
+    # stable: the same split on every host and every run (no per-process hash salt)
+    assert shard_of("mirror.example.com/dst/app1", 3) == shard_of("mirror.example.com/dst/app1", 3)
+    assert [shard_of(f"r{i}", 5) for i in range(5)] == [4, 1, 3, 4, 2]  # sha256, pinned
+
+
+def test_one_shard_is_everything_and_bad_indexes_are_refused():
+    entries, problems = parse_lines(["quay.io/a/b:1=m.example.com/a/b:1"], "mapping.txt")
+    assert select_shard(entries, problems, 0, 1) == (entries, problems)
+    for index, count in ((1, 1), (-1, 2), (0, 0)):
+        with pytest.raises(ConfigError, match="shard_index"):
+            select_shard(entries, problems, index, count)
