@@ -20,7 +20,8 @@ import os
 import pytest
 import yaml
 
-from tests.integration.test_catalog_image import TEST_CATALOG, push_catalog
+from tests.integration.test_catalog_image import TEST_CATALOG
+from tests.support.catalog_images import push_catalog
 from tests.support.playbook import run_task
 
 MIRROR = "airgap.operatorhub.catalog_mirror"

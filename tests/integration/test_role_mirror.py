@@ -20,7 +20,7 @@ import os
 import pytest
 import yaml
 
-from tests.integration.test_catalog_image import push_catalog
+from tests.support.catalog_images import push_catalog
 from tests.support.registry import registry_options
 from tests.support.playbook import run_playbook
 
