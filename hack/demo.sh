@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on an embedded default. Starts a plain-HTTP source registry and a
-# TLS + htpasswd target registry on 127.0.0.1, pushes a generated multi-arch sample set into the
-# source, runs playbooks/demo.yml (dry run, mirror, re-run), prints its summary, stops the lab.
+# TLS + htpasswd target registry on 127.0.0.1, pushes a generated multi-arch sample set and a sample
+# operator catalog into the source, runs playbooks/demo.yml (the catalog mirrored as
+# `oc adm catalog mirror` would, then a mapping.txt: dry run, mirror, re-run), prints its summary,
+# stops the lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 LAB=${DEMO_DIR:-.build/demo}
 mkdir -p "$LAB"
+rm -rf "$LAB/manifests"  # a new lab, new manifests
 trap '"$PY" -m tests.support.lab down --dir "$LAB" >/dev/null 2>&1 || true' EXIT
 
 "$PY" -m tests.support.lab up --dir "$LAB" --images "${DEMO_IMAGES:-6}"
@@ -21,6 +24,8 @@ extra = {
     "demo_target_ca": lab["target"]["ca_path"],
     "demo_auth_file": os.path.abspath(lab["auth_file"]),
     "demo_mapping_file": os.path.abspath(lab["mapping"]),
+    "demo_catalog": lab["catalog"],
+    "demo_output_dir": os.path.abspath(os.path.join(lab_dir, "manifests")),
     "demo_report_file": os.path.abspath(os.path.join(lab_dir, "report.json")),
 }
 with open(os.path.join(lab_dir, "vars.json"), "w") as handle:

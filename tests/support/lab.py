@@ -14,7 +14,9 @@ sample images (default 6) and pushes them to the source under ``sample/``; write
   log_path), ``auth_file``, ``mapping``, ``images`` (name, tag, digest, source/target refs),
   ``total_blob_bytes``;
 - DIR/auth.json: podman-style credentials for the target;
-- DIR/mapping.txt: ``SRC=DST`` lines, the first image by digest only, the rest by tag.
+- DIR/mapping.txt: ``SRC=DST`` lines, the first image by digest only, the rest by tag;
+- a sample operator catalog image ``sample/operator-index:v1`` in the source (FBC of the
+  packages sample-operator and other-operator over the sample images; ``catalog`` in lab.json).
 
 ``down`` stops both registries (only processes recorded in lab.json that are still
 docker-registry) and removes lab.json. ``up`` on a running lab takes it down first.
@@ -30,6 +32,7 @@ import signal
 import sys
 import time
 
+from .catalog_images import push_catalog
 from .images import make_image_set, push_image_set, pushed_ref, write_mapping
 from .pki import CertificateAuthority
 from .registry import REGISTRY_BIN, RegistryServer
@@ -99,7 +102,12 @@ def up(directory: str, count: int = 6, shared_layer_size: int = 1024 * 1024,
     by_digest = (meta.images[0].name,)
     pairs = write_mapping(meta, source, target, mapping, src_prefix=SRC_PREFIX, dst_prefix=DST_PREFIX,
                           by_digest=by_digest)
+    catalog_ref = push_catalog(
+        write_sample_catalog(os.path.join(directory, "catalog"), meta, source), directory, source,
+        f"{SRC_PREFIX}/operator-index", "v1",
+    )[0]
     lab.update({
+        "catalog": catalog_ref,
         "auth_file": auth_file,
         "mapping": mapping,
         "ca_path": target.ca_path,
@@ -116,6 +124,42 @@ def up(directory: str, count: int = 6, shared_layer_size: int = 1024 * 1024,
     })
     _write_json(os.path.join(directory, "lab.json"), lab)
     return lab
+
+
+def write_sample_catalog(directory: str, meta, source) -> str:
+    """A small File-Based Catalog over the sample images: package ``sample-operator`` (1.0.0
+    replaced by the head 1.1.0, which relates a second image by digest) and ``other-operator``
+    (0.1.0 replaced by the head 0.2.0). Needs at least 6 images. Returns the directory."""
+    refs = [pushed_ref(img, source, SRC_PREFIX) for img in meta.images]
+    by_digest = [ref.rsplit(":", 1)[0] + "@" + img.digest for ref, img in zip(refs, meta.images)]
+    if len(refs) < 6:
+        raise ValueError("the sample catalog needs 6 images (--images 6 or more)")
+
+    def package(name, channel, bundles):
+        blobs = [{"schema": "olm.package", "name": name, "defaultChannel": channel}]
+        entries = []
+        for version, image, related in bundles:
+            entry = {"name": f"{name}.v{version}"}
+            if entries:
+                entry["replaces"] = entries[-1]["name"]
+            entries.append(entry)
+        blobs.append({"schema": "olm.channel", "package": name, "name": channel, "entries": entries})
+        for version, image, related in bundles:
+            blobs.append({
+                "schema": "olm.bundle", "package": name, "name": f"{name}.v{version}", "image": image,
+                "properties": [{"type": "olm.package", "value": {"packageName": name, "version": version}}],
+                "relatedImages": [{"name": "bundle", "image": image}]
+                + [{"name": "operator", "image": r} for r in related],
+            })
+        os.makedirs(os.path.join(directory, name), exist_ok=True)
+        with open(os.path.join(directory, name, "catalog.json"), "w") as handle:
+            for blob in blobs:
+                handle.write(json.dumps(blob, indent=4) + "\n")
+
+    shutil.rmtree(directory, ignore_errors=True)
+    package("sample-operator", "stable", [("1.0.0", refs[0], []), ("1.1.0", refs[1], [by_digest[2]])])
+    package("other-operator", "alpha", [("0.1.0", refs[3], [by_digest[4]]), ("0.2.0", refs[5], [])])
+    return directory
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -139,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"source  {lab['source']['url']}  ({len(lab['images'])} images under {SRC_PREFIX}/, "
               f"{lab['total_blob_bytes']} blob bytes)")
         print(f"target  {lab['target']['url']}  (user {lab['target']['username']}, CA {lab['ca_path']})")
+        print(f"catalog {lab['catalog']}  (packages sample-operator, other-operator)")
         print(f"wrote   {os.path.join(os.path.abspath(args.dir), 'lab.json')}, {lab['auth_file']}, {lab['mapping']}")
     else:
         stopped = down(args.dir)
