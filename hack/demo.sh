@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# The lab imports the collection (catalog images) and the playbook runs it: both from this clone.
+export PYTHONPATH="$PWD/.build/collections:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections"
 LAB=${DEMO_DIR:-.build/demo}
 mkdir -p "$LAB"
 rm -rf "$LAB/manifests"  # a new lab, new manifests
@@ -34,6 +37,6 @@ PYEOF
 
 echo "mapping: $LAB/mapping.txt"
 sed 's/^/  /' "$LAB/mapping.txt"
-ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections" ANSIBLE_PYTHON_INTERPRETER="$PWD/$PY" \
+ANSIBLE_PYTHON_INTERPRETER="$PWD/$PY" \
   ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
   .venv/bin/ansible-playbook -i localhost, playbooks/demo.yml -e @"$LAB/vars.json"

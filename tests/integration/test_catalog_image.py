@@ -41,6 +41,7 @@ TEST_CATALOG = os.path.join(CORPUS, "fbc", "oc-mirror", "integration-test-catalo
 OC_DECLCFG = os.path.join(CORPUS, "fbc", "oc", "test-declcfg")
 OC_SQLITE = os.path.join(CORPUS, "sqlite", "oc-test.db")
 
+
 def empty_auth_file():
     path = os.path.join(tempfile.gettempdir(), f"airgap-empty-auth-{os.getpid()}.json")
     with open(path, "w") as handle:
