@@ -95,10 +95,16 @@ _NOT_FOUND_CODES = ("MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NAME_UNKNOWN", "BLOB_UP
 class _Transient(Exception):
     """A failure worth retrying: ``cause`` says what happened, ``retry_after`` what the server asked."""
 
-    def __init__(self, cause: str, retry_after: float | None = None):
+    def __init__(self, cause: str, retry_after: float | None = None, unreachable: bool = False):
         super().__init__(cause)
         self.cause = cause
         self.retry_after = retry_after
+        # no connection could be made at all (name resolution, refused, connect time-out)
+        self.unreachable = unreachable
+
+
+# urllib3 errors that mean no connection could be made, as opposed to one that dropped
+_UNREACHABLE = {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError"}
 
 
 class _Response:
@@ -250,6 +256,7 @@ class RegistryClient:
         self._tokens: dict[frozenset, tuple[str, float]] = {}
         self._secrets: list[str] = credentials.secrets() if credentials else []
         self._managers: dict[tuple[str, str], object] = {}
+        self._unreachable: str | None = None
         self._proxy_cache: dict[tuple[str, str], str] = {}
         if not self._verify:
             # The user asked for this registry to be used without verification; say it once
@@ -422,7 +429,8 @@ class RegistryClient:
             )
         if type(reason).__name__ in ("LocationParseError", "LocationValueError"):
             return RegistryError(f"invalid registry URL {self._short(url)}: {text}")
-        return _Transient(f"{type(reason).__name__}: {text}")
+        unreachable = any(cls.__name__ in _UNREACHABLE for cls in type(reason).__mro__)
+        return _Transient(f"{type(reason).__name__}: {text}", unreachable=unreachable)
 
     # -- auth --------------------------------------------------------------------------------
     def _cached_token(self, scopes: frozenset) -> str | None:
@@ -592,12 +600,24 @@ class RegistryClient:
         return False, scopes
 
     # -- the request loop --------------------------------------------------------------------
+    def _check_reachable(self) -> None:
+        with self._lock:
+            unreachable = self._unreachable
+        if unreachable:
+            raise RegistryError(f"{unreachable} (not tried again in this run)")
+
     def _wait_or_raise(self, attempt: int, transient: _Transient, method: str, url: str) -> None:
         if attempt > self._retries:
-            raise RegistryError(self._redact(
+            message = self._redact(
                 f"{method} {self._short(url)} failed after {attempt} attempt(s): {transient.cause}; "
                 f"check that registry {self.host} is up and reachable, or raise retries"
-            ))
+            )
+            if transient.unreachable:
+                # Every retry failed to even connect: the host is down or unknown. The other
+                # requests of this run fail at once instead of each waiting out its own retries.
+                with self._lock:
+                    self._unreachable = message
+            raise RegistryError(message)
         if transient.retry_after is not None:
             delay = transient.retry_after
         else:
@@ -628,6 +648,7 @@ class RegistryClient:
         status. With ``replayable=False`` (a streamed body) nothing is retried here: transient
         failures and a 401 surface as _Transient for the caller to restart the whole operation.
         """
+        self._check_reachable()
         url = self._url(path_or_url)
         registry_netloc = urlsplit(url).netloc
         scope_set = frozenset(scopes)

@@ -432,3 +432,38 @@ def test_proxy_environment_is_respected(plain_registry, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "example.com,127.0.0.1")
     direct = RegistryClient("http://" + plain_registry.host, retries=0)
     direct.ping()
+
+
+def test_unreachable_host_fails_once_then_at_once():
+    """A registry nobody answers for: the first request waits out its retries, the next ones of
+    the run fail at once (no second round of retries) with the same cause."""
+    from tests.support.registry import free_port
+
+    retries = []
+    client = RegistryClient(f"127.0.0.1:{free_port()}", tls_verify=False, retries=3, backoff=0.01,
+                            on_retry=retries.append)
+    try:
+        with pytest.raises(RegistryError) as first:
+            client.blob_size("ns/repo", "sha256:" + "0" * 64)
+        assert len(retries) == 3
+        assert "failed after 4 attempt(s)" in str(first.value) and "reachable" in str(first.value)
+        with pytest.raises(RegistryError) as second:
+            client.get_manifest("ns/other", "v1")
+        assert len(retries) == 3  # not tried again
+        assert "not tried again in this run" in str(second.value)
+    finally:
+        client.close()
+
+
+def test_a_dropped_connection_does_not_mark_the_host_unreachable(plain_registry, fault_proxy_factory):
+    proxy = fault_proxy_factory(plain_registry)
+    proxy.add_rule(drop_response_after(0), method="GET", path="/v2/", count=None)
+    client = client_for(proxy, retries=1, backoff=0.01)
+    try:
+        with pytest.raises(RegistryError):
+            client.list_tags("ns/none")
+        proxy.reset()
+        with pytest.raises(NotFound):  # the host answers again: a real answer, not "not tried again"
+            client.list_tags("ns/none")
+    finally:
+        client.close()
