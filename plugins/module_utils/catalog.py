@@ -908,12 +908,33 @@ def _selector(packages: PackageSelector) -> Optional[Callable[[str], bool]]:
     return wanted.__contains__
 
 
-def load_fbc(path: str, packages: PackageSelector = None) -> Catalog:
+# What a listing needs of a bundle: its identity, version and channel membership (old-style
+# catalogs). The rest (relatedImages, CSV metadata, bundle objects) is most of a real catalog.
+_SLIM_PROPERTIES = frozenset({"olm.package", "olm.channel", "olm.skips", "olm.skipRange", "olm.deprecated"})
+
+
+def slim_blob(blob: Dict[str, Any]) -> Dict[str, Any]:
+    """``blob`` without what listing packages, channels and heads does not need."""
+    schema = blob.get("schema") if isinstance(blob, dict) else None
+    if schema == SCHEMA_BUNDLE:
+        out = {k: blob[k] for k in ("schema", "name", "package", "image") if k in blob}
+        properties = blob.get("properties")
+        if isinstance(properties, list):
+            out["properties"] = [p for p in properties if isinstance(p, dict) and p.get("type") in _SLIM_PROPERTIES]
+        return out
+    if schema == SCHEMA_PACKAGE:
+        return {k: v for k, v in blob.items() if k not in ("icon", "description")}
+    return blob
+
+
+def load_fbc(path: str, packages: PackageSelector = None, slim: bool = False) -> Catalog:
     """Load an FBC directory tree or file.
 
     ``packages``: None for everything, or a collection of package names / a predicate on the
     package name; blobs of other packages are dropped while streaming (blobs that name no
-    package are always kept).
+    package are always kept). ``slim`` keeps of each blob only what listing packages, channels,
+    heads and bundle counts needs (:func:`slim_blob`), so memory follows the number of bundles,
+    not the size of the catalog.
     """
     keep = _selector(packages)
     catalog = Catalog()
@@ -923,12 +944,13 @@ def load_fbc(path: str, packages: PackageSelector = None) -> Catalog:
                 pkg = blob_package(blob)
                 if pkg is not None and not keep(pkg):
                     continue
-            catalog.add_blob(blob, origin)
+            catalog.add_blob(slim_blob(blob) if slim else blob, origin)
         return catalog.finish()
 
 
-def load_catalog(path: str, packages: PackageSelector = None) -> Catalog:
-    """Load a local catalog: a sqlite index.db (detected by content) or an FBC file/directory."""
+def load_catalog(path: str, packages: PackageSelector = None, slim: bool = False) -> Catalog:
+    """Load a local catalog: a sqlite index.db (detected by content) or an FBC file/directory
+    (``slim``: see :func:`load_fbc`; a sqlite index is always read whole)."""
     if os.path.isfile(path):
         with open(path, "rb") as handle:
             magic = handle.read(16)
@@ -939,7 +961,7 @@ def load_catalog(path: str, packages: PackageSelector = None) -> Catalog:
                 keep = _selector(packages)
                 catalog.packages = {n: p for n, p in catalog.packages.items() if keep(n)}  # type: ignore[misc]
             return catalog
-    return load_fbc(path, packages)
+    return load_fbc(path, packages, slim)
 
 
 # --------------------------------------------------------------------------------------------

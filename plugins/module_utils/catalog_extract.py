@@ -72,8 +72,8 @@ def index_location(labels: Optional[Mapping[str, str]], image: str = "the catalo
 
 
 def load_extracted(dest_dir: str, location: IndexLocation,
-                   packages: Union[None, Collection[str], Callable[[str], bool]] = None) -> Any:
-    """Load the catalog unpacked under ``dest_dir`` by :func:`apply_layers`."""
+                   packages: Union[None, Collection[str], Callable[[str], bool]] = None, slim: bool = False) -> Any:
+    """Load the catalog unpacked under ``dest_dir`` by :func:`apply_layers` (``slim``: see ``load_fbc``)."""
     path = location.local_path(dest_dir)
     if location.kind == "sqlite":
         from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_sqlite import load_sqlite
@@ -86,7 +86,7 @@ def load_extracted(dest_dir: str, location: IndexLocation,
     if not os.path.exists(path):
         raise CatalogError(f"{location.path}: the FBC directory named by the {LABEL_CONFIGS} label is not in the "
                            "image layers")
-    return load_fbc(path, packages)
+    return load_fbc(path, packages, slim)
 
 
 def _normalize(name: str, what: str) -> str:

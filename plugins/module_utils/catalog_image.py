@@ -200,12 +200,13 @@ def _extract(client: Any, repo: str, manifest: Any, location: IndexLocation,
 
 def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Optional[str] = None,
                        packages: PackageSelector = None,
-                       platform: str = "linux/amd64") -> Tuple[Catalog, str, Dict[str, str]]:
+                       platform: str = "linux/amd64", slim: bool = False) -> Tuple[Catalog, str, Dict[str, str]]:
     """Load the catalog of image ``ref`` (read through ``pool``, a RegistryPool).
 
     Returns ``(catalog, digest, labels)``: ``digest`` is what ``ref`` resolved to (the index's
     digest for a multi-platform image, which is what a mirror copies), ``labels`` the image
-    config labels. ``packages`` keeps only those packages while loading (see ``load_fbc``).
+    config labels. ``packages`` keeps only those packages while loading, ``slim`` only what a
+    listing needs (see ``load_fbc``).
     Raises CatalogError when the image is not a catalog image, RegistryError / AuthError when
     the registry cannot serve it.
     """
@@ -221,7 +222,7 @@ def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Op
         for key in (_cache_key(image.digest, None), _cache_key(image.digest, platform)):
             meta = _read_meta(os.path.join(cache_dir, key))
             if meta is not None:
-                catalog = load_extracted(os.path.join(cache_dir, key, _ROOT), _location(meta), packages)
+                catalog = load_extracted(os.path.join(cache_dir, key, _ROOT), _location(meta), packages, slim)
                 return catalog, image.digest, dict(meta.get("labels") or {})
 
     client = pool.client(image.api_host)
@@ -257,5 +258,5 @@ def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Op
         meta = {"format": _CACHE_FORMAT, "image": text, "digest": top.digest, "manifest": manifest.digest,
                 "platform": chosen_platform, "labels": labels, "kind": location.kind, "path": location.path}
         entry_dir = _extract(client, repo, manifest, location, cache_dir, key, meta)
-    catalog = load_extracted(os.path.join(entry_dir, _ROOT), _location(meta), packages)
+    catalog = load_extracted(os.path.join(entry_dir, _ROOT), _location(meta), packages, slim)
     return catalog, top.digest, dict(meta.get("labels") or {})

@@ -129,19 +129,20 @@ def _check_image_source(source: str, field: str) -> str:
 
 
 def load_spec(spec: CatalogSpec, pool: Optional[RegistryPool], cache_dir: Optional[str],
-              platform: str = "linux/amd64") -> LoadedCatalog:
-    """Read the catalog of ``spec`` (only the packages its filter may keep) and filter it."""
+              platform: str = "linux/amd64", slim: bool = False) -> LoadedCatalog:
+    """Read the catalog of ``spec`` (only the packages its filter may keep) and filter it.
+    ``slim`` (a listing, no filter): keep only what package_summary needs."""
     names = spec.filter.package_names() if spec.filtered else None
     image = digest = None
     field = _source_field(spec)
     try:
         if is_local(spec.source):
-            catalog = load_catalog(os.path.expanduser(spec.source), names)
+            catalog = load_catalog(os.path.expanduser(spec.source), names, slim)
         else:
             image = _check_image_source(spec.source, field)
             if pool is None:  # pragma: no cover - callers always pass a pool for images
                 raise ConfigError(f"{field}: reading a catalog image needs registry access")
-            catalog, digest, _labels = load_catalog_image(pool, image, cache_dir, names, platform)
+            catalog, digest, _labels = load_catalog_image(pool, image, cache_dir, names, platform, slim)
     except ConfigError:
         raise
     except AirgapError as exc:
@@ -278,7 +279,9 @@ def catalog_info(params: Dict[str, Any], auth: AuthStore) -> Dict[str, Any]:
         spec = CatalogSpec(source, flt, "catalog", filtered=filtered)
     pool = None if is_local(spec.source) else _pool(params, auth, 4)
     try:
-        loaded = load_spec(spec, pool, params.get("cache_dir"), params.get("platform") or "linux/amd64")
+        # a plain listing reads every package: keep only what the summary needs of each
+        loaded = load_spec(spec, pool, params.get("cache_dir"), params.get("platform") or "linux/amd64",
+                           slim=not filtered)
     finally:
         if pool is not None:
             pool.close()

@@ -283,3 +283,21 @@ def test_catalog_info_with_an_imageset_config(auth):
         {"name": "stable", "minVersion": "2.0.0", "maxVersion": "1.0.0"}]}]}]})
     with pytest.raises(ConfigError, match=r"^imageset_config: .*mirror\.operators\[0\]\.packages\[0\]"):
         catalog_info({"catalog": TEST_LATEST, "imageset_config": bad}, auth)
+
+
+@pytest.mark.parametrize("source", [COMMUNITY, OC_FBC])
+def test_a_listing_reads_slim_bundles_and_lists_the_same(source):
+    """catalog_info without a filter keeps only what its summary needs of each bundle (real
+    catalogs are mostly relatedImages, CSV metadata and bundle objects); the listing is the same."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import package_summary
+
+    full = load_catalog(source)
+    slim = load_catalog(source, slim=True)
+    assert package_summary(slim) == package_summary(full)
+    kept = {"schema", "name", "package", "image", "properties"}
+    assert all(set(b.extra) | {"name", "package", "image", "properties"} <= kept for b in slim.bundles())
+    assert not any(b.related_images for b in slim.bundles())
+    assert all(p["type"] in ("olm.package", "olm.channel", "olm.skips", "olm.skipRange", "olm.deprecated")
+               for b in slim.bundles() for p in b.properties)
+    assert any(b.related_images for b in full.bundles())  # there was something to drop
+    assert all(pkg.icon is None for pkg in slim.packages.values())
