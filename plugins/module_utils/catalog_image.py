@@ -225,7 +225,7 @@ def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Op
                 catalog = load_extracted(os.path.join(cache_dir, key, _ROOT), _location(meta), packages, slim)
                 return catalog, image.digest, dict(meta.get("labels") or {})
 
-    client = pool.client(image.api_host)
+    client = pool.client(image.api_host, image.repository)
     repo = image.repository
     try:
         top = client.get_manifest(repo, image.ref)

@@ -418,8 +418,8 @@ class Copier:
         started = time.monotonic()
         stage = "checking the destination"
         try:
-            src = self.pool.client(entry.source.api_host)
-            dst = self.pool.client(entry.dest.api_host)
+            src = self.pool.client(entry.source.api_host, entry.source.repository)
+            dst = self.pool.client(entry.dest.api_host, entry.dest.repository)
             if entry.source.digest and self._pattern is None:
                 # A digest-pinned line (what oc adm catalog mirror writes) names the digest the
                 # destination must have: one HEAD decides, without asking the source at all.

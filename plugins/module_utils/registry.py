@@ -1188,7 +1188,7 @@ class RegistryPool:
         self._timeout = timeout
         self._listeners: list[Callable[[str], None]] = [on_retry] if on_retry else []
         self._backoff = backoff
-        self._clients: dict[str, RegistryClient] = {}
+        self._clients: dict[tuple[str, Credentials | None], RegistryClient] = {}
         self._lock = threading.Lock()
 
     @property
@@ -1206,15 +1206,19 @@ class RegistryPool:
         for listener in listeners:
             listener(message)
 
-    def client(self, host: str) -> RegistryClient:
-        key = api_host(host)
+    def client(self, host: str, repository: str | None = None) -> RegistryClient:
+        """The client for ``host``, with the credentials for ``repository`` when the auth file
+        has repository-scoped entries (podman's ``quay.io/org`` keys); one client per distinct
+        credentials, so a host with one login has one client and one connection pool."""
+        credentials = self._auth.credentials_for(host, repository)
+        key = (api_host(host), credentials)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 verify, ca_path = self._auth.tls_for(host)
                 client = RegistryClient(
                     host,
-                    credentials=self._auth.credentials_for(host),
+                    credentials=credentials,
                     tls_verify=verify,
                     ca_path=ca_path,
                     retries=self._retries,

@@ -341,3 +341,39 @@ def test_corrupt_source_blob_fails_its_image_and_lands_nothing(image_cache, regi
     finally:
         client.close()
     assert sha256(skopeo_inspect(target, f"rot/{good.name}:{good.tag}", raw=True)) == good.digest
+
+
+def test_repository_scoped_credentials_of_an_auth_file(image_set, plain_registry, registry_factory, tmp_path,
+                                                       skopeo_inspect):
+    """podman's repository-scoped keys (``host/namespace``) win over the host's own entry: the
+    scoped namespace is written with its login, another namespace with the host's (wrong) one."""
+    import base64
+
+    target = registry_factory(tls=True, auth="htpasswd")
+
+    def auth(user, password):
+        return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"auths": {
+        target.host: auth(target.username, "not-the-password"),
+        f"{target.host}/scoped": auth(target.username, target.password),
+    }}))
+    image = image_set.images[0]
+    lines = [f"{image_set.pushed[image.name]}={target.host}/scoped/{image.name}:{image.tag}",
+             f"{image_set.pushed[image.name]}={target.host}/other/{image.name}:{image.tag}"]
+    entries, problems = parse_lines(lines, "mapping.txt")
+    assert problems == []
+    store = AuthStore(auth_file=str(auth_file), env={},
+                      registries=[{"host": plain_registry.host, "tls_verify": False},
+                                  {"host": target.host, "ca_path": target.ca_path}])
+    pool = RegistryPool(store, backoff=0.01)
+    try:
+        report = Copier(pool, CopyOptions()).run(entries)
+    finally:
+        pool.close()
+    scoped, other = report.images
+    assert scoped.status == "copied", scoped.error
+    assert other.status == "failed" and "refused the credentials" in other.error
+    assert "not-the-password" not in other.error and target.password not in other.error
+    assert sha256(skopeo_inspect(target, f"scoped/{image.name}:{image.tag}", raw=True)) == image.digest
