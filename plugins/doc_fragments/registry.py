@@ -15,6 +15,8 @@ options:
       - When not set, the first that exists of C($REGISTRY_AUTH_FILE),
         C($XDG_RUNTIME_DIR/containers/auth.json), C(~/.config/containers/auth.json) and
         C(~/.docker/config.json) is read.
+      - Credential helpers named in the file (C(credHelpers), C(credsStore)) are run as docker runs
+        them (C(docker-credential-<name> get)), for example C(ecr-login) for an Amazon ECR mirror.
       - Entries of O(registries) take precedence over this file for their host.
     type: path
   registries:

@@ -16,8 +16,13 @@ Auth files are the ``{"auths": {KEY: ENTRY}}`` format shared by podman, skopeo a
 ``host[:port]``, optionally with a repository path for podman's repository-scoped logins
 (``host/ns/repo``, longest match wins), or the legacy URL forms ``https://host`` and
 ``https://host/v1/``. ENTRY holds ``auth`` (base64 of ``user:password``), or ``username`` and
-``password``, or an ``identitytoken`` (an OAuth2 refresh token). Credential helpers
-(``credsStore`` / ``credHelpers``) are not run; they are reported in :attr:`AuthStore.warnings`.
+``password``, or an ``identitytoken`` (an OAuth2 refresh token).
+
+Credential helpers are run as docker runs them: within one file, ``credHelpers[host]`` comes
+first, then the ``auths`` entries, then ``credsStore``; the helper is the executable
+``docker-credential-<name>`` on PATH, asked with ``get`` and the host on standard input, and
+answers ``{"Username", "Secret"}`` (``<token>`` as the user for an identity token). Each answer
+is asked once per run.
 
 No message, repr or warning of this module contains a password, token or ``auth`` value.
 """
@@ -28,6 +33,9 @@ import base64
 import binascii
 import json
 import os
+import shutil
+import subprocess
+import threading
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -200,6 +208,10 @@ class AuthStore:
         self.warnings: list[str] = []
         self.files: list[str] = []  # the auth files actually read, in precedence order
         self._files: list[list[_Entry]] = []
+        # per file read: (credHelpers {host: helper}, credsStore helper or None)
+        self._helpers: list[tuple[dict[str, str], str | None]] = []
+        self._helper_answers: dict[tuple[str, str], Credentials | None] = {}
+        self._helper_lock = threading.Lock()
         for path, explicit in self._candidate_files(auth_file):
             entries = self._read_file(path, explicit)
             if entries is not None:
@@ -264,16 +276,14 @@ class AuthStore:
         return self._parse(path, data)
 
     def _parse(self, path: str, data: dict) -> list[_Entry]:
-        if data.get("credsStore"):
-            self.warnings.append(
-                f"auth file {path}: credsStore {data['credsStore']!r} is not supported (credential helpers are not run); "
-                "give the credentials in registries[] or log in with podman login --authfile"
-            )
-        if isinstance(data.get("credHelpers"), dict) and data["credHelpers"]:
-            self.warnings.append(
-                f"auth file {path}: credHelpers for {', '.join(sorted(map(str, data['credHelpers'])))} are not supported "
-                "(credential helpers are not run); give those credentials in registries[] or an auth file"
-            )
+        helpers: dict[str, str] = {}
+        if isinstance(data.get("credHelpers"), dict):
+            for key, name in data["credHelpers"].items():
+                split = _split_key(str(key))
+                if split is not None and isinstance(name, str) and name:
+                    helpers[split[0]] = name
+        store = data.get("credsStore") if isinstance(data.get("credsStore"), str) and data.get("credsStore") else None
+        self._helpers.append((helpers, store))
         auths = data.get("auths", {})
         if not isinstance(auths, dict):
             self.warnings.append(f"auth file {path}: 'auths' is not an object; ignored")
@@ -326,7 +336,11 @@ class AuthStore:
         if reg is not None and reg.username is not None and reg.password is not None:
             return Credentials(reg.username, reg.password)
         repository = (repository or "").strip("/")
-        for entries in self._files:
+        for entries, (helpers, store) in zip(self._files, self._helpers):
+            if key in helpers:
+                answer = self._ask_helper(helpers[key], key)
+                if answer is not None:
+                    return answer
             best: _Entry | None = None
             for entry in entries:
                 if entry.host != key:
@@ -341,7 +355,48 @@ class AuthStore:
                     best = entry
             if best is not None:
                 return best.credentials
+            if store:
+                answer = self._ask_helper(store, key)
+                if answer is not None:
+                    return answer
         return None
+
+    def _ask_helper(self, name: str, host: str) -> Credentials | None:
+        """``docker-credential-<name> get`` for ``host``, once per (helper, host) and run."""
+        with self._helper_lock:
+            if (name, host) in self._helper_answers:
+                return self._helper_answers[(name, host)]
+            answer = self._run_helper(name, host)
+            self._helper_answers[(name, host)] = answer
+            return answer
+
+    def _run_helper(self, name: str, host: str) -> Credentials | None:
+        program = f"docker-credential-{name}"
+        executable = shutil.which(program, path=self._env.get("PATH", os.defpath))
+        if executable is None:
+            self.warnings.append(f"credential helper {program} (for {host}) is not on PATH; its credentials are not used")
+            return None
+        try:
+            proc = subprocess.run([executable, "get"], input=host.encode("utf-8"), capture_output=True,
+                                  timeout=60, check=False, env=self._env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.warnings.append(f"credential helper {program} for {host} could not run: {type(exc).__name__}")
+            return None
+        if proc.returncode != 0:
+            # "credentials not found" is an ordinary answer; any other output is not quoted (it
+            # could hold a secret), only its exit code.
+            if b"not found" not in proc.stdout + proc.stderr:
+                self.warnings.append(f"credential helper {program} for {host} failed (exit code {proc.returncode})")
+            return None
+        try:
+            data = json.loads(proc.stdout.decode("utf-8"))
+            user, secret = data.get("Username"), data.get("Secret")
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            self.warnings.append(f"credential helper {program} for {host} did not answer JSON with Username and Secret")
+            return None
+        if not (isinstance(user, str) and user and isinstance(secret, str) and secret):
+            return None
+        return Credentials(user, secret)
 
     def registry_config(self, host: str) -> RegistryConfig | None:
         return self._registries.get(canonical_host(host))
@@ -376,6 +431,10 @@ class AuthStore:
         for entries in self._files:
             for entry in entries:
                 out.extend(entry.credentials.secrets())
+        with self._helper_lock:
+            for answer in self._helper_answers.values():
+                if answer is not None:
+                    out.extend(answer.secrets())
         return sorted(set(out), key=len, reverse=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 
 import pytest
 
@@ -181,13 +182,56 @@ def test_invalid_default_file_is_a_warning(home):
     assert any("config.json" in w and "not valid JSON" in w for w in s.warnings)
 
 
-def test_creds_store_and_helpers_are_warned_about(home, tmp_path):
-    f = write(tmp_path / "a.json", {"auths": {"r.io": {}}, "credsStore": "desktop",
-                                    "credHelpers": {"gcr.io": "gcloud"}})
-    s = store(home, auth_file=f)
+def helper_dir(tmp_path, name, answers, exit_code=0):
+    """A real ``docker-credential-<name>`` executable speaking docker's helper protocol: it reads
+    the host on stdin for ``get`` and prints the answer for it (or "not found", exit 1)."""
+    directory = tmp_path / "bin"
+    directory.mkdir(exist_ok=True)
+    program = directory / f"docker-credential-{name}"
+    calls = tmp_path / f"{name}.calls"
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"answers = {answers!r}\n"
+        "host = sys.stdin.read().strip()\n"
+        f"open({str(calls)!r}, 'a').write(sys.argv[1] + ' ' + host + '\\n')\n"
+        "if host not in answers:\n"
+        "    print('credentials not found in native keychain'); sys.exit(1)\n"
+        f"if {exit_code}:\n"
+        f"    print('boom ' + answers[host][1]); sys.exit({exit_code})\n"
+        "print(json.dumps({'ServerURL': host, 'Username': answers[host][0], 'Secret': answers[host][1]}))\n"
+    )
+    program.chmod(0o755)
+    return str(directory), calls
+
+
+def test_cred_helpers_then_auths_then_creds_store(home, tmp_path):
+    bin_dir, calls = helper_dir(tmp_path, "vault", {"gcr.io": ["helper-user", "helper-secret-1"],
+                                                    "other.io": ["store-user", "store-secret-2"]})
+    f = write(tmp_path / "a.json", {"auths": {"gcr.io": {"auth": b64("file-user:file-pw")},
+                                              "r.io": {"auth": b64("r-user:r-pw")}},
+                                    "credsStore": "vault", "credHelpers": {"gcr.io": "vault"}})
+    s = store(home, auth_file=f, env={"PATH": bin_dir})
+    assert s.credentials_for("gcr.io") == Credentials("helper-user", "helper-secret-1")  # credHelpers first
+    assert s.credentials_for("r.io") == Credentials("r-user", "r-pw")  # then auths
+    assert s.credentials_for("other.io") == Credentials("store-user", "store-secret-2")  # then credsStore
+    assert s.credentials_for("none.io") is None  # the store says "not found": no warning
+    assert s.credentials_for("gcr.io") == Credentials("helper-user", "helper-secret-1")
+    assert calls.read_text().splitlines() == ["get gcr.io", "get other.io", "get none.io"]  # asked once each
+    assert s.warnings == []
+    assert "helper-secret-1" in s.secrets() and "store-secret-2" in s.secrets()
+
+
+def test_cred_helper_missing_or_failing_is_a_warning_without_secrets(home, tmp_path):
+    bin_dir, dummy = helper_dir(tmp_path, "broken", {"gcr.io": ["u", "leaky-secret-3"]}, exit_code=3)
+    f = write(tmp_path / "a.json", {"auths": {}, "credHelpers": {"gcr.io": "broken", "ghcr.io": "absent"}})
+    s = store(home, auth_file=f, env={"PATH": bin_dir})
     assert s.credentials_for("gcr.io") is None
+    assert s.credentials_for("ghcr.io") is None
     text = " ".join(s.warnings)
-    assert "credsStore 'desktop'" in text and "gcr.io" in text
+    assert "docker-credential-broken for gcr.io failed (exit code 3)" in text
+    assert "docker-credential-absent (for ghcr.io) is not on PATH" in text
+    assert "leaky-secret-3" not in text
 
 
 def test_bad_auth_blob_is_skipped_with_a_warning(home, tmp_path):
