@@ -51,6 +51,16 @@ options:
             certificate with, in addition to the system trust store.
           - C(/etc/containers/certs.d/<host>/ca.crt) is also used when present.
         type: path
+      client_cert:
+        description:
+          - A PEM client certificate to present to this registry, for registries that require
+            mutual TLS (C(skopeo --cert-dir) with a C(*.cert) / C(*.key) pair). Give O(registries[].client_key) too.
+          - Without it, a C(<name>.cert) with its C(<name>.key) in C(/etc/containers/certs.d/<host>/)
+            (or C(/etc/docker/certs.d/<host>/)) is used when present, as podman and docker do.
+        type: path
+      client_key:
+        description: The unencrypted PEM private key of O(registries[].client_cert).
+        type: path
   retries:
     description:
       - How many times a request is retried after a 429 (honouring C(Retry-After)), a 5xx answer

@@ -20,6 +20,8 @@ REGISTRY_ARGUMENT_SPEC = dict(
             password=dict(type="str", no_log=True),
             tls_verify=dict(type="bool", default=True),
             ca_path=dict(type="path"),
+            client_cert=dict(type="path"),
+            client_key=dict(type="path", no_log=False),
         ),
     ),
     retries=dict(type="int", default=5),

@@ -85,8 +85,10 @@ class RegistryConfig:
     password: str | None = field(default=None, repr=False)
     tls_verify: bool = True
     ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
-    FIELDS = ("host", "username", "password", "tls_verify", "ca_path")
+    FIELDS = ("host", "username", "password", "tls_verify", "ca_path", "client_cert", "client_key")
 
     @classmethod
     def from_dict(cls, d: Mapping, index: int) -> RegistryConfig:
@@ -132,7 +134,15 @@ class RegistryConfig:
                 raise ConfigError(f"{where}.ca_path must be the path of a CA file or of a directory of .crt files")
             if not os.path.exists(ca_path):
                 raise ConfigError(f"{where}.ca_path {ca_path!r} does not exist: give a PEM CA file or a directory of .crt files")
-        return cls(host=host, username=username, password=password, tls_verify=tls_verify, ca_path=ca_path)
+        client_cert, client_key = d.get("client_cert"), d.get("client_key")
+        if (client_cert is None) != (client_key is None):
+            missing = "client_key" if client_key is None else "client_cert"
+            raise ConfigError(f"{where}.{missing} is required too: a client certificate goes with its private key")
+        for name, value in (("client_cert", client_cert), ("client_key", client_key)):
+            if value is not None and (not isinstance(value, str) or not os.path.isfile(value)):
+                raise ConfigError(f"{where}.{name} {value!r} is not a file: give a PEM file")
+        return cls(host=host, username=username, password=password, tls_verify=tls_verify, ca_path=ca_path,
+                   client_cert=client_cert, client_key=client_key)
 
 
 @dataclass(frozen=True)
@@ -421,6 +431,28 @@ class AuthStore:
             if any(name.endswith(".crt") for name in names):
                 return verify, directory
         return verify, None
+
+    def client_cert_for(self, host: str) -> tuple[str, str] | None:
+        """(certificate, key) PEM files to present to ``host`` (mutual TLS), or None.
+
+        A registries[] entry's client_cert / client_key; else, as podman and docker do, a
+        ``<name>.cert`` with its ``<name>.key`` in ``certs.d/<host>/``.
+        """
+        reg = self._registries.get(canonical_host(host))
+        if reg is not None and reg.client_cert and reg.client_key:
+            return reg.client_cert, reg.client_key
+        for root in self._certs_dirs:
+            directory = os.path.join(root, host)
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                continue
+            for name in names:
+                if name.endswith(".cert"):
+                    key = os.path.join(directory, name[: -len(".cert")] + ".key")
+                    if os.path.isfile(key):
+                        return os.path.join(directory, name), key
+        return None
 
     def secrets(self) -> list[str]:
         """Every password, token and auth blob known, for :func:`redact`."""

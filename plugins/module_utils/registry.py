@@ -181,18 +181,27 @@ def _scope(repo: str, actions: str) -> str:
     return f"repository:{repo}:{actions}"
 
 
-_SSL_CONTEXTS: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+_SSL_CONTEXTS: dict[tuple, ssl.SSLContext] = {}
 _SSL_CONTEXTS_LOCK = threading.Lock()
 
 
-def _ssl_context_for(verify: bool, ca_path: str | None) -> ssl.SSLContext:
-    """One context per (verify, ca_path) for the process: loading the system trust store costs
-    tens of milliseconds, too much to pay for every registry of a run."""
-    key = (verify, ca_path)
+def _ssl_context_for(verify: bool, ca_path: str | None, client_cert: tuple[str, str] | None = None) -> ssl.SSLContext:
+    """One context per (verify, ca_path, client certificate) for the process: loading the system
+    trust store costs tens of milliseconds, too much to pay for every registry of a run."""
+    key = (verify, ca_path, client_cert)
     with _SSL_CONTEXTS_LOCK:
         context = _SSL_CONTEXTS.get(key)
         if context is None:
-            context = _SSL_CONTEXTS[key] = _build_ssl_context(verify, ca_path)
+            context = _build_ssl_context(verify, ca_path)
+            if client_cert is not None:
+                try:
+                    context.load_cert_chain(certfile=client_cert[0], keyfile=client_cert[1])
+                except (OSError, ssl.SSLError) as exc:
+                    raise RegistryError(
+                        f"client certificate {client_cert[0]} with key {client_cert[1]} cannot be loaded: "
+                        f"{getattr(exc, 'strerror', None) or exc}; give a PEM certificate and its unencrypted PEM key"
+                    ) from None
+            _SSL_CONTEXTS[key] = context
         return context
 
 
@@ -235,6 +244,7 @@ class RegistryClient:
         timeout: float = 60.0,
         pool_size: int = 16,
         on_retry: Callable[[str], None] | None = None,
+        client_cert: tuple[str, str] | None = None,
     ):
         if not HAS_URLLIB3:
             raise RegistryError("the Python library urllib3 is required to talk to registries: pip install urllib3")
@@ -243,6 +253,7 @@ class RegistryClient:
         self._credentials = credentials
         self._verify = bool(tls_verify)
         self._ca_path = ca_path
+        self._client_cert = tuple(client_cert) if client_cert else None
         self._retries = max(0, int(retries))
         self._backoff = max(0.0, float(backoff))
         self._timeout = urllib3.Timeout(connect=min(float(timeout), 30.0), read=float(timeout))
@@ -309,7 +320,7 @@ class RegistryClient:
                 )
                 if parts.scheme == "https" or proxy:
                     # A plain-http registry never needs the trust store (nor its load time).
-                    kwargs["ssl_context"] = _ssl_context_for(self._verify, self._ca_path)
+                    kwargs["ssl_context"] = _ssl_context_for(self._verify, self._ca_path, self._client_cert)
                 if not self._verify:
                     # (no assert_hostname: urllib3 1.26 hands it to plain-http connections too)
                     kwargs["cert_reqs"] = "CERT_NONE"
@@ -422,6 +433,13 @@ class RegistryClient:
                         "or set tls_verify: false for this registry only"
                     )
                 )
+            if "BAD_CERTIFICATE" in text or "CERTIFICATE_REQUIRED" in text or "bad certificate" in text:
+                # the server refused our (missing or untrusted) client certificate
+                return RegistryError(self._redact(
+                    f"TLS handshake with {host} failed: {text}; the registry asks for a client certificate "
+                    f"(mutual TLS): give client_cert and client_key in registries[] for it, or put a "
+                    f"client.cert / client.key pair in /etc/containers/certs.d/{host}/"
+                ))
             if "EOF" in text or "reset" in text.lower():
                 return _Transient(f"TLS connection dropped: {text}")
             return _HandshakeFailed(
@@ -1226,6 +1244,7 @@ class RegistryPool:
                     timeout=self._timeout,
                     pool_size=self._pool_size,
                     on_retry=self._notify_retry,
+                    client_cert=self._auth.client_cert_for(host),
                 )
                 self._clients[key] = client
             return client

@@ -7,6 +7,7 @@ skopeo as the independent reader and the fault proxy for retries."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -467,3 +468,33 @@ def test_a_dropped_connection_does_not_mark_the_host_unreachable(plain_registry,
             client.list_tags("ns/none")
     finally:
         client.close()
+
+
+def test_mutual_tls_registry_needs_the_client_certificate(registry_factory, tmp_path, skopeo_inspect):
+    """A registry that requires client certificates (http.tls.clientcas): refused without one,
+    served with the registries[] pair, and with podman's certs.d/<host>/client.cert convention."""
+    from tests.support.registry import registry_options
+
+    registry = registry_factory(tls=True, mtls=True)
+    with_cert = RegistryPool(AuthStore(registries=registry_options(registry), env={}), backoff=0.01)
+    without = RegistryPool(AuthStore(registries=[{"host": registry.host, "ca_path": registry.ca_path}], env={},
+                                     certs_dirs=()), retries=0)
+    certs_d = tmp_path / "certs.d"
+    (certs_d / registry.host).mkdir(parents=True)
+    for name in ("client.cert", "client.key"):
+        (certs_d / registry.host / name).write_bytes(open(os.path.join(registry.cert_dir, name), "rb").read())
+    from_certs_d = RegistryPool(AuthStore(registries=[{"host": registry.host, "ca_path": registry.ca_path}],
+                                          env={}, certs_dirs=[str(certs_d)]))
+    try:
+        with pytest.raises(RegistryError) as refused:
+            without.client(registry.host).list_tags("mtls/none")
+        assert registry.host in str(refused.value) and "client_cert" in str(refused.value)
+        data = b"served only to clients with a certificate"
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        client = with_cert.client(registry.host)
+        client.upload_blob("mtls/repo", digest, len(data), lambda: contextlib.nullcontext([data]))
+        assert client.blob_size("mtls/repo", digest) == len(data)
+        assert from_certs_d.client(registry.host).blob_size("mtls/repo", digest) == len(data)
+    finally:
+        for pool in (with_cert, without, from_certs_d):
+            pool.close()

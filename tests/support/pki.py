@@ -113,6 +113,30 @@ class CertificateAuthority:
         return pair
 
 
+def issue_client_cert(ca: "CertificateAuthority", directory: str, name: str = "client") -> KeyPair:
+    """Write ``<name>.cert`` / ``<name>.key`` (a TLS client certificate, as podman's certs.d
+    names them) in ``directory``."""
+    os.makedirs(directory, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"airgap-test-{name}")]))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    pair = KeyPair(os.path.join(directory, f"{name}.cert"), os.path.join(directory, f"{name}.key"))
+    _write(pair.cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    _write(pair.key_path, _private_pem(key), 0o600)
+    return pair
+
+
 def _private_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

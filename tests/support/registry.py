@@ -26,7 +26,7 @@ import time
 
 import yaml
 
-from .pki import CertificateAuthority, default_ca
+from .pki import CertificateAuthority, default_ca, issue_client_cert
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
 AUTH_MODES = (None, "htpasswd", "token")
@@ -65,6 +65,8 @@ class Endpoint:
     password: str | None = None
     ca_path: str | None = None
     cert_dir: str | None = None
+    client_cert: str | None = None  # mutual TLS: the PEM pair a client must present
+    client_key: str | None = None
 
     @property
     def host(self) -> str:
@@ -123,6 +125,8 @@ def registry_options(*endpoints: Endpoint) -> list[dict]:
             entry["tls_verify"] = False
         if endpoint.username:
             entry.update(username=endpoint.username, password=endpoint.password)
+        if endpoint.client_cert:
+            entry.update(client_cert=endpoint.client_cert, client_key=endpoint.client_key)
         out.append(entry)
     return out
 
@@ -140,9 +144,11 @@ class RegistryServer(Endpoint):
 
     def __init__(self, tls: bool = False, auth: str | None = None, *, workdir: str | None = None,
                  ca: CertificateAuthority | None = None, username: str = "tester",
-                 password: str | None = None, detach: bool = False):
+                 password: str | None = None, detach: bool = False, mtls: bool = False):
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}, not {auth!r}")
+        if mtls and not tls:
+            raise ValueError("mtls=True needs tls=True")
         if auth == "token" and not tls:
             # Clients send Basic credentials to the token realm; keep them off plain HTTP.
             raise ValueError("auth='token' needs tls=True")
@@ -171,6 +177,11 @@ class RegistryServer(Endpoint):
             self.cert_dir = os.path.join(self.workdir, "certs.d")
             os.makedirs(self.cert_dir, exist_ok=True)
             shutil.copyfile(self.ca.cert_path, os.path.join(self.cert_dir, "ca.crt"))
+        self.mtls = mtls
+        if mtls:
+            # in the cert dir, as skopeo (and podman's certs.d) pair client.cert with client.key
+            pair = issue_client_cert(self.ca, self.cert_dir)
+            self.client_cert, self.client_key = pair.cert_path, pair.key_path
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _config(self) -> dict:
@@ -192,6 +203,8 @@ class RegistryServer(Endpoint):
         if self.tls:
             pair = self.ca.issue_server_cert(self.workdir, "registry")
             config["http"]["tls"] = {"certificate": pair.cert_path, "key": pair.key_path}
+            if self.mtls:
+                config["http"]["tls"]["clientcas"] = [self.ca_path]
         if self.auth == "htpasswd":
             path = os.path.join(self.workdir, "htpasswd")
             with open(path, "w") as f:
@@ -252,6 +265,8 @@ class RegistryServer(Endpoint):
         """Status of one GET on the registry, without credentials."""
         if self.tls:
             ctx = ssl.create_default_context(cafile=self.ca_path)
+            if self.client_cert:
+                ctx.load_cert_chain(self.client_cert, self.client_key)
             conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=5, context=ctx)
         else:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
