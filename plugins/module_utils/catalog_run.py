@@ -19,7 +19,6 @@ catalogs are then copied in one run of the copy engine (image_mirror_from_mappin
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, redact
@@ -37,6 +36,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     ConfigError,
     InvalidReference,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
 from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
 from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
     FileReference,
@@ -411,19 +411,9 @@ def sync_file(path: str, content: str, check_mode: bool) -> bool:
         return False
     if check_mode:
         return True
-    directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_atomic(path, data)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be written ({exc.strerror}); check output_dir") from None
     return True

@@ -32,13 +32,12 @@ A destination without a tag takes the source's tag; a digest-only source lands u
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import Iterable
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, InvalidReference
+from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
 from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import ImageReference, parse
 from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import DIGEST_TAG_MODES, digest_tag
 
@@ -277,16 +276,6 @@ def format_mapping(entries: Iterable[MappingEntry]) -> str:
     return "".join(f"{e.source}={e.dest}\n" for e in entries)
 
 
-def _file_mode(path: str) -> int:
-    """The mode of the file being replaced, else 0666 less the umask (what open() would give)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_mapping(entries: Iterable[MappingEntry], path: str) -> bool:
     """Write ``entries`` to ``path`` atomically; return True if the file changed."""
     content = format_mapping(entries)
@@ -298,18 +287,8 @@ def write_mapping(entries: Iterable[MappingEntry], path: str) -> bool:
         pass
     except (OSError, UnicodeDecodeError):
         pass  # unreadable or not text: rewrite it
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".mapping.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            os.chmod(tmp, _file_mode(path))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, content.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"mapping file {path}: cannot be written ({exc.strerror or exc}); check the directory") from None
     return True

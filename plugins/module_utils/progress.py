@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 import threading
 import time
 from collections import deque
 from typing import Any, Callable
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
 
 # The rate is measured over this many seconds, so it follows changes (a slow registry, a phase of
 # small manifests) without jumping with every chunk.
@@ -68,24 +68,7 @@ def format_line(snapshot: dict) -> str:
 
 def write_json_atomic(path: str, document: dict) -> None:
     """Write ``document`` to ``path`` through a temporary file in the same directory."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, sort_keys=False, default=str)
-            handle.write("\n")
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, (json.dumps(document, indent=1, sort_keys=False, default=str) + "\n").encode("utf-8"))
 
 
 # No estimate before this many seconds of a run.

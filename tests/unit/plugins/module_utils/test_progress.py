@@ -216,7 +216,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(progress_mod.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
         write_json_atomic(str(path), {"v": 3})
     assert json.loads(path.read_text()) == {"v": 2}
