@@ -203,3 +203,29 @@ def test_catalogs_need_a_destination(tmp_path):
     run = run_playbook(str(tmp_path / "run"), PLAYBOOK, {"mirror_catalogs": [{"source": "/nonexistent"}]})
     assert run.rc != 0
     assert "mirror_dest" in run.output and "mirror_output_dir" in run.output
+
+
+def test_mapping_files_sharded_across_the_hosts_of_the_play(tmp_path, plain_registry, registry_factory, image_set,
+                                                            skopeo_inspect):
+    """mirror_shard: three inventory hosts each mirror a disjoint part of one mapping.txt, and
+    together all of it."""
+    target = registry_factory()
+    lines = [f"{image_set.pushed[name]}={target.host}/fan{n}/{name}:v1" for name in ("app0", "app1", "app2")
+             for n in range(4)]
+    mapping = tmp_path / "mapping.txt"
+    mapping.write_text("\n".join(lines) + "\n")
+    hosts = ("mirror-a", "mirror-b", "mirror-c")
+    extra_vars = {"mirror_hosts": "all", "mirror_shard": True, "mirror_mapping_files": [str(mapping)],
+                  "mirror_registries": registry_options(plain_registry, target)}
+    run = run_playbook(str(tmp_path / "run"), PLAYBOOK, extra_vars, hosts=hosts)
+    assert run.rc == 0, run.output
+    copied = {}
+    for task in run.result["tasks"]:
+        if task["task"].endswith("Mirror the mapping files (oc image mirror -f mapping.txt)"):
+            copied[task["host"]] = [c["dest"] for c in task["result"].get("copied", [])]
+    assert sorted(copied) == list(hosts)
+    everything = [dest for part in copied.values() for dest in part]
+    assert sorted(everything) == sorted(line.split("=")[1] for line in lines)  # all, each once
+    assert sum(1 for part in copied.values() if part) >= 2
+    for line in lines:
+        assert skopeo_inspect(target, line.split("=")[1], raw=True)

@@ -71,8 +71,9 @@ def run_task(workdir: str, module: str, args: dict, *, check: bool = False, verb
 
 
 def run_playbook(workdir: str, playbook_path: str, extra_vars: dict, *, check: bool = False, verbosity: int = 0,
-                 env: dict | None = None, timeout: float = 300) -> PlaybookRun:
-    """Run a playbook of the collection as a user would, on localhost, with ``-e @vars``.
+                 env: dict | None = None, timeout: float = 300, hosts: tuple[str, ...] = ("localhost",)) -> PlaybookRun:
+    """Run a playbook of the collection as a user would, with ``-e @vars``, on ``hosts`` (all
+    of them local connections: several stand for the hosts of an inventory group).
 
     The console output is the default callback's. Besides it, a recording callback written into
     ``workdir`` saves every task result and the final stats; ``result`` is
@@ -127,7 +128,8 @@ class CallbackModule(CallbackBase):
         yaml.safe_dump(extra_vars, handle, sort_keys=False)
     inventory = os.path.join(workdir, "inventory.ini")
     with open(inventory, "w") as handle:
-        handle.write(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+        for host in hosts:
+            handle.write(f"{host} ansible_connection=local ansible_python_interpreter={sys.executable}\n")
     run_env = dict(os.environ)
     run_env.update({
         "ANSIBLE_LOCALHOST_WARNING": "false",
