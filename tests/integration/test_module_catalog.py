@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.integration.test_catalog_image import TEST_CATALOG
-from tests.support.catalog_images import push_catalog
+from tests.support.catalog_images import push_catalog, write_demo_fbc
 from tests.support.playbook import run_task
 
 MIRROR = "airgap.operatorhub.catalog_mirror"
@@ -54,28 +54,6 @@ def test_catalog_image(plain_registry, tmp_path_factory):
     ref, digest = push_catalog(TEST_CATALOG, tmp_path_factory.mktemp("catalog"), plain_registry,
                                "catalogs/test-catalog", "latest")
     return ref, digest
-
-
-def _demo_fbc(directory, image_set):
-    """A package whose channel head needs app2 (bundle image) and app1 by digest (related)."""
-    app0, app1, app2 = (image_set.pushed[f"app{i}"] for i in range(3))
-    app1_digest = app1.rsplit(":", 1)[0] + "@" + image_set.image("app1").digest
-    blobs = [
-        {"schema": "olm.package", "name": "demo", "defaultChannel": "stable"},
-        {"schema": "olm.channel", "package": "demo", "name": "stable",
-         "entries": [{"name": "demo.v1.0.0"}, {"name": "demo.v1.1.0", "replaces": "demo.v1.0.0"}]},
-        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.0.0", "image": app0,
-         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.0.0"}}],
-         "relatedImages": [{"name": "operator", "image": app0}]},
-        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.1.0", "image": app2,
-         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.1.0"}}],
-         "relatedImages": [{"name": "bundle", "image": app2}, {"name": "operator", "image": app1_digest}]},
-    ]
-    os.makedirs(os.path.join(directory, "demo"))
-    with open(os.path.join(directory, "demo", "catalog.json"), "w") as handle:
-        for blob in blobs:
-            handle.write(json.dumps(blob, indent=4) + "\n")
-    return app0, app1_digest, app2
 
 
 def test_manifests_only_four_ways(tmp_path, plain_registry, test_catalog_image):
@@ -111,7 +89,7 @@ def test_manifests_only_four_ways(tmp_path, plain_registry, test_catalog_image):
 def test_full_mirror_four_ways(tmp_path, plain_registry, registry_factory, image_set, skopeo_inspect):
     target = registry_factory(tls=True, auth="htpasswd")
     fbc = tmp_path / "demo-fbc"
-    app0, app1_digest, app2 = _demo_fbc(str(fbc), image_set)
+    app0, app1_digest, app2 = write_demo_fbc(str(fbc), image_set)
     index_ref, index_digest = push_catalog(str(fbc), tmp_path, plain_registry, "src/demo-index", "v1")
     args = {
         "catalogs": [{"source": index_ref, "packages": ["demo"]}],

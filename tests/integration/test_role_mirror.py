@@ -20,7 +20,7 @@ import os
 import pytest
 import yaml
 
-from tests.support.catalog_images import push_catalog
+from tests.support.catalog_images import push_catalog, write_demo_fbc
 from tests.support.registry import registry_options
 from tests.support.playbook import run_playbook
 
@@ -28,27 +28,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLAYBOOK = os.path.join(ROOT, "playbooks", "mirror.yml")
 FILES = ["mapping.txt", "imageContentSourcePolicy.yaml", "imageDigestMirrorSet.yaml", "catalogSource.yaml",
          "clusterCatalog.yaml"]
-
-
-def write_fbc(directory, image_set):
-    """Package demo: v1.0.0 (bundle app0) replaced by the head v1.1.0 (bundle app2, related app1 by digest)."""
-    app0, app1, app2 = (image_set.pushed[f"app{i}"] for i in range(3))
-    app1_digest = app1.rsplit(":", 1)[0] + "@" + image_set.image("app1").digest
-    blobs = [
-        {"schema": "olm.package", "name": "demo", "defaultChannel": "stable"},
-        {"schema": "olm.channel", "package": "demo", "name": "stable",
-         "entries": [{"name": "demo.v1.0.0"}, {"name": "demo.v1.1.0", "replaces": "demo.v1.0.0"}]},
-        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.0.0", "image": app0,
-         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.0.0"}}]},
-        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.1.0", "image": app2,
-         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.1.0"}}],
-         "relatedImages": [{"name": "bundle", "image": app2}, {"name": "operator", "image": app1_digest}]},
-    ]
-    os.makedirs(os.path.join(directory, "demo"))
-    with open(os.path.join(directory, "demo", "catalog.json"), "w") as handle:
-        for blob in blobs:
-            handle.write(json.dumps(blob) + "\n")
-    return app0, app1_digest, app2
 
 
 def mirror_result(run):
@@ -81,7 +60,7 @@ def four_ways(tmp_path, extra_vars, secret, written=(), after_check=None):
 def demo_catalog(plain_registry, image_set, tmp_path_factory):
     """The demo FBC as a catalog image in the source registry: (ref, app0, app1 by digest, app2)."""
     tmp = tmp_path_factory.mktemp("role-catalog")
-    app0, app1_digest, app2 = write_fbc(str(tmp / "fbc"), image_set)
+    app0, app1_digest, app2 = write_demo_fbc(str(tmp / "fbc"), image_set)
     index_ref = push_catalog(str(tmp / "fbc"), tmp, plain_registry, "src/role-demo-index", "v1")[0]
     return index_ref, app0, app1_digest, app2
 

@@ -155,3 +155,26 @@ def push_catalog(source, tmp_dir, registry, repo, tag, **kwargs):
     skopeo("copy", "--all", "--preserve-digests", "--quiet", *registry.skopeo_args("dest"),
            f"oci:{layout}:{tag}", f"docker://{ref}")
     return ref, digest
+
+
+def write_demo_fbc(directory, image_set):
+    """Package demo over the sample images app0..app2: v1.0.0 (bundle app0) replaced by the head
+    v1.1.0 (bundle app2, related app1 by digest). Returns (app0, app1 by digest, app2)."""
+    app0, app1, app2 = (image_set.pushed[f"app{i}"] for i in range(3))
+    app1_digest = app1.rsplit(":", 1)[0] + "@" + image_set.image("app1").digest
+    blobs = [
+        {"schema": "olm.package", "name": "demo", "defaultChannel": "stable"},
+        {"schema": "olm.channel", "package": "demo", "name": "stable",
+         "entries": [{"name": "demo.v1.0.0"}, {"name": "demo.v1.1.0", "replaces": "demo.v1.0.0"}]},
+        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.0.0", "image": app0,
+         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.0.0"}}],
+         "relatedImages": [{"name": "operator", "image": app0}]},
+        {"schema": "olm.bundle", "package": "demo", "name": "demo.v1.1.0", "image": app2,
+         "properties": [{"type": "olm.package", "value": {"packageName": "demo", "version": "1.1.0"}}],
+         "relatedImages": [{"name": "bundle", "image": app2}, {"name": "operator", "image": app1_digest}]},
+    ]
+    os.makedirs(os.path.join(directory, "demo"))
+    with open(os.path.join(directory, "demo", "catalog.json"), "w") as handle:
+        for blob in blobs:
+            handle.write(json.dumps(blob, indent=4) + "\n")
+    return app0, app1_digest, app2
