@@ -28,33 +28,18 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _collections_root() -> str:
-    """A directory holding ansible_collections/airgap/operatorhub -> the repo root."""
-    built = os.path.join(ROOT, ".build", "collections")
-    if os.path.isdir(os.path.join(built, "ansible_collections", "airgap", "operatorhub", "plugins")):
-        return built
-    # Without hack/bootstrap.sh: a throwaway symlink tree for this process.
-    tmp = tempfile.mkdtemp(prefix="airgap-collections-")
-    os.makedirs(os.path.join(tmp, "ansible_collections", "airgap"))
-    os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "airgap", "operatorhub"))
-    import atexit
-
-    atexit.register(shutil.rmtree, tmp, True)
-    return tmp
-
-
-COLLECTIONS_ROOT = _collections_root()
-if COLLECTIONS_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTIONS_ROOT)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+from tests.support.collections_path import collections_root  # noqa: E402
+
+COLLECTIONS_ROOT = collections_root()
+if COLLECTIONS_ROOT not in sys.path:
+    sys.path.insert(0, COLLECTIONS_ROOT)
 # ansible-playbook / ansible-doc run by integration tests find the collection here too.
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
     p for p in (COLLECTIONS_ROOT, os.environ.get("ANSIBLE_COLLECTIONS_PATH")) if p

@@ -9,12 +9,10 @@ Benchmarks run by hand, never under pytest: nothing here asserts a timing.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,25 +20,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tests.support.collections_path import collections_root
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE = "airgap.operatorhub.image_mirror_from_mapping"
 MIB = 1024 * 1024
-
-
-def collections_root() -> str:
-    """A directory holding ansible_collections/airgap/operatorhub -> the repo root.
-
-    hack/bootstrap.sh makes .build/collections; without it, a throwaway symlink tree removed at
-    exit (the same rule as tests/conftest.py).
-    """
-    built = os.path.join(ROOT, ".build", "collections")
-    if os.path.isdir(os.path.join(built, "ansible_collections", "airgap", "operatorhub", "plugins")):
-        return built
-    tmp = tempfile.mkdtemp(prefix="airgap-bench-collections-")
-    os.makedirs(os.path.join(tmp, "ansible_collections", "airgap"))
-    os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "airgap", "operatorhub"))
-    atexit.register(shutil.rmtree, tmp, True)
-    return tmp
 
 
 _COLLECTIONS: str | None = None
