@@ -26,7 +26,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import format_line
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import format_line
 
 display = Display()
 

@@ -61,7 +61,7 @@ def run_module(module, engine):
     every known secret redacted, engine warnings become Ansible warnings, and a result with
     ``failures`` fails the task with its ``msg``, keeping the rest of the result.
     """
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
 
     secrets = []
@@ -81,7 +81,7 @@ def run_module(module, engine):
 
 def auth_store_from_params(params):
     """Build the engine's AuthStore from validated module parameters."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, RegistryConfig
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
 
     registries = [RegistryConfig.from_dict(entry, index) for index, entry in enumerate(params.get("registries") or [])]
     return AuthStore(auth_file=params.get("auth_file"), registries=registries)

@@ -160,7 +160,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
 
 try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import catalog_info
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_info
     HAS_DEPS = True
     DEPS_ERROR = None
 except ImportError:  # urllib3 or PyYAML missing on the managed host

@@ -214,7 +214,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import copy_argument_spec, run_module
 
 try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
     HAS_DEPS = True
     DEPS_ERROR = None
 except ImportError:  # urllib3 missing on the managed host

@@ -143,7 +143,7 @@ def _source_fingerprint(source: str) -> str:
 
 def templates(source: str) -> list[tuple[str, str]]:
     """(package name, catalog.json text of replica 0) for every package of ``source``."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import dumps_blobs, load_fbc, package_blobs
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import dumps_blobs, load_fbc, package_blobs
 
     catalog = load_fbc(source)
     names = set(catalog.packages)
@@ -265,13 +265,13 @@ def run_baseline(path: str) -> dict:
 def run_ours(path: str, packages: list[str]) -> dict:
     """(b) load only the filter's packages, filter, list the images, plan, render the files."""
     _import_collection()
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_fbc
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter import (
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
         apply_filter,
         catalog_images,
         filter_from_options,
     )
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
         dump_yaml_documents,
         icsp_manifests,
         idms_manifests,
@@ -301,7 +301,7 @@ def run_ours(path: str, packages: list[str]) -> dict:
 def run_whole(path: str) -> tuple:
     """(c) load the whole catalog, no package filter."""
     _import_collection()
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
 
     catalog = load_fbc(path)
     return catalog, {"packages": len(catalog.packages),

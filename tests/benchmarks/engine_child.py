@@ -63,8 +63,8 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     params_path = argv[0]
     profile_out = argv[argv.index("--profile") + 1] if "--profile" in argv else None
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, RegistryConfig
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
 
     with open(params_path) as f:
         params = json.load(f)

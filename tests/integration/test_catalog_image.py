@@ -18,11 +18,11 @@ import tempfile
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, RegistryConfig
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_catalog, load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_image import load_catalog_image
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import load_catalog_image
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
 from tests.support.catalog_images import (
     LABEL_CONFIGS,
     LABEL_DATABASE,

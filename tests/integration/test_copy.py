@@ -12,13 +12,13 @@ import os
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import parse_lines
-from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import Progress
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import digest_tag
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
 

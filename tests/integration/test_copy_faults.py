@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import parse_lines
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
@@ -113,10 +113,10 @@ def test_retries_exhausted_fail_that_image_only(image_set, plain_registry, regis
 
 _DRIVER = r"""
 import json, sys
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import parse_lines
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
 
 config = json.load(open(sys.argv[1]))
 entries, _ = parse_lines(config["lines"], "mapping.txt")

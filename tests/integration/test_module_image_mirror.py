@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import digest_tag
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
 from tests.support.playbook import run_task
 from tests.support.registry import registry_options
 
@@ -177,7 +177,7 @@ def test_progress_is_shown_in_the_job_output(display, tmp_path, image_set, plain
 def test_shards_mirror_disjoint_parts_that_cover_the_mapping(
     tmp_path, image_set, plain_registry, registry_factory, skopeo_inspect
 ):
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import shard_of
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import shard_of
 
     target = registry_factory()
     lines = [f"{image_set.pushed[i.name]}={target.host}/part{n}/{i.name}:{i.tag}"

@@ -18,14 +18,14 @@ import uuid
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, Credentials, RegistryConfig
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, Credentials, RegistryConfig
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     AuthError,
     DigestMismatch,
     NotFound,
     RegistryError,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.manifest import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import (
     MEDIA_DOCKER_LIST,
     MEDIA_DOCKER_MANIFEST,
     MEDIA_OCI_INDEX,
@@ -33,7 +33,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.manifest import
     parse_manifest,
     sha256_digest,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryClient, RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryClient, RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
 
 # Small chunk size so that "large" (streamed PATCH) uploads stay cheap in tests.

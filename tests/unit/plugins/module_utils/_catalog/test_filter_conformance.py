@@ -24,8 +24,8 @@ import re
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import Catalog, load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
     CatalogFilter,
     apply_filter,
     catalog_images,

@@ -955,7 +955,7 @@ def load_catalog(path: str, packages: PackageSelector = None, slim: bool = False
         with open(path, "rb") as handle:
             magic = handle.read(16)
         if magic == b"SQLite format 3\x00":
-            from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_sqlite import load_sqlite
+            from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sqlite import load_sqlite
             catalog = load_sqlite(path)
             if packages is not None:
                 keep = _selector(packages)

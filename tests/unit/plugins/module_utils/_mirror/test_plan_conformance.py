@@ -22,7 +22,7 @@ import pytest
 yaml = pytest.importorskip("yaml")
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
     ImageReference,
     PlannedImage,
     catalog_source,
@@ -43,9 +43,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
     target_for,
     with_max_nested_paths,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CATALOGS = os.path.join(REPO_ROOT, "..", "shared", "data", "catalogs")
 OC_CASES = os.path.join(CATALOGS, "oc_mapping_cases.yaml")
 V2_CASES = os.path.join(CATALOGS, "expected", "oc-mirror-v2_cases.yaml")

@@ -19,7 +19,7 @@ import pytest
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
     PlannedImage,
     catalog_source,
     catalog_source_for,
@@ -33,9 +33,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
     plan_catalog,
     plan_images,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CRDS = os.path.join(REPO_ROOT, "..", "shared", "data", "crds")
 CRD_FILES = {
     "ImageContentSourcePolicy": "openshift-api/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml",

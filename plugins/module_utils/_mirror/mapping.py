@@ -38,8 +38,8 @@ from typing import Iterable
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, InvalidReference
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import ImageReference, parse
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import DIGEST_TAG_MODES, digest_tag
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import DIGEST_TAG_MODES, digest_tag
 
 _UNSUPPORTED_SCHEMES = ("file://", "s3://")
 

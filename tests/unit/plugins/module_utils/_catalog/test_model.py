@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils import catalog as cat_mod
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog import model as cat_mod
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import (
     Catalog,
     Channel,
     ChannelEntry,

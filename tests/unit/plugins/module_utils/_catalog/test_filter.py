@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import Catalog, load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
     CatalogFilter,
     ChannelSelector,
     ImageSetConfig,
@@ -25,10 +25,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter 
     load_imageset_config,
     parse_requirement_range,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import parse_version
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import parse_version
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 
-COMMUNITY = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "catalogs" / "fbc" / \
+COMMUNITY = Path(__file__).resolve().parents[5] / ".." / "shared" / "data" / "catalogs" / "fbc" / \
     "community-operators-prod" / "v4.21"
 
 

@@ -23,8 +23,8 @@ import shutil
 import tempfile
 from typing import Any, Callable, Collection, Dict, Iterator, Optional, Tuple, Union
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import Catalog
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_extract import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import (
     LABEL_CONFIGS,
     LABEL_DATABASE,
     IndexLocation,
@@ -33,7 +33,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_extract
     load_extracted,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, RegistryError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import ImageReference, parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 
 # A config blob is a small JSON document; anything this large is not an image config.
 _MAX_CONFIG_BYTES = 8 * 1024 * 1024

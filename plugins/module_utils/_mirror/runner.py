@@ -8,12 +8,12 @@ Kept out of the module file so that it can be driven from tests and benchmarks w
 
 from __future__ import annotations
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, redact
-from ansible_collections.airgap.operatorhub.plugins.module_utils.copy import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import load_mappings, select_shard
-from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import Progress
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import load_mappings, select_shard
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
 
 # How many failures the task message spells out; the full list is in `failures` and the report.
 _MSG_FAILURES = 5

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import (
     MappingEntry,
     format_mapping,
     load_mappings,
@@ -19,7 +19,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.mapping import 
     shard_of,
     write_mapping,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import fnv1a32
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import fnv1a32
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

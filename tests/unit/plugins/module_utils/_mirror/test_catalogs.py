@@ -19,9 +19,9 @@ import pytest
 
 yaml = pytest.importorskip("yaml")
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_catalog
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import (
     FILE_CATALOG_SOURCE,
     FILE_ICSP,
     FILE_IDMS,
@@ -37,7 +37,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run imp
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, CatalogError, ConfigError
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CATALOGS = os.path.join(REPO_ROOT, "..", "shared", "data", "catalogs")
 OC_FBC = os.path.join(CATALOGS, "fbc", "oc", "test-declcfg")
 OC_SQLITE = os.path.join(CATALOGS, "sqlite", "oc-test.db")
@@ -289,7 +289,7 @@ def test_catalog_info_with_an_imageset_config(auth):
 def test_a_listing_reads_slim_bundles_and_lists_the_same(source):
     """catalog_info without a filter keeps only what its summary needs of each bundle (real
     catalogs are mostly relatedImages, CSV metadata and bundle objects); the listing is the same."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_run import package_summary
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import package_summary
 
     full = load_catalog(source)
     slim = load_catalog(source, slim=True)

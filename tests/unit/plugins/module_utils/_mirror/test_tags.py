@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import digest_tag, fnv1a32
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag, fnv1a32
 
 UBI = "sha256:9285da611437622492f9ef4229877efe302589f1401bbd4052e9bb261b3d4387"
 

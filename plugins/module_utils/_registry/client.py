@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_URLLIB3 = False
     URLLIB3_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import (
     AuthStore,
     Credentials,
     redact,
@@ -61,7 +61,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     NotFound,
     RegistryError,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.manifest import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import (
     ACCEPT_ALL,
     SCHEMA1_TYPES,
     Descriptor,

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, RegistryError
-from ansible_collections.airgap.operatorhub.plugins.module_utils.manifest import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import (
     ACCEPT_ALL,
     MEDIA_DOCKER_LIST,
     MEDIA_DOCKER_MANIFEST,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_extract import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import (
     LABEL_CONFIGS,
     LABEL_DATABASE,
     IndexLocation,

@@ -76,13 +76,13 @@ def load_extracted(dest_dir: str, location: IndexLocation,
     """Load the catalog unpacked under ``dest_dir`` by :func:`apply_layers` (``slim``: see ``load_fbc``)."""
     path = location.local_path(dest_dir)
     if location.kind == "sqlite":
-        from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_sqlite import load_sqlite
+        from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sqlite import load_sqlite
         catalog = load_sqlite(path)
         if packages is not None:
             keep = packages if callable(packages) else frozenset(packages).__contains__
             catalog.packages = {n: p for n, p in catalog.packages.items() if keep(n)}
         return catalog
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
     if not os.path.exists(path):
         raise CatalogError(f"{location.path}: the FBC directory named by the {LABEL_CONFIGS} label is not in the "
                            "image layers")

@@ -48,7 +48,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import redact
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     AirgapError,
     AuthError,
@@ -57,7 +57,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     NotFound,
     RegistryError,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.manifest import Descriptor, Manifest, filter_index
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Descriptor, Manifest, filter_index
 
 STATUSES = ("copied", "skipped", "failed", "missing", "cancelled")
 # An index nested deeper than this is refused (a loop in a hostile or broken registry).

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("yaml")
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, InvalidReference
-from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
     MAX_MIRROR_SET_SIZE,
     FileReference,
     ImageReference,
@@ -33,8 +33,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
     target_for,
     with_max_nested_paths,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import fnv1a32
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import fnv1a32
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

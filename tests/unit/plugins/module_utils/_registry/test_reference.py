@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import InvalidReference
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 
 D = "sha256:" + "0123456789abcdef" * 4
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import load_catalog, load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_sqlite import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sqlite import (
     load_sqlite,
     sqlite_schema_version,
 )

@@ -63,7 +63,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import (
     Catalog,
     Channel,
     Deprecation,
@@ -681,7 +681,7 @@ def _load_isc_document(doc: Any, prefix: str, result: ImageSetConfig, unique: Di
 
 def _v1_target_name(catalog: str, target_name: str) -> str:
     """v1alpha2 ``targetName`` replaced the last path component of the catalog repository."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 
     try:
         repository = parse(catalog).repository
@@ -1217,7 +1217,7 @@ def catalog_images(catalog: Catalog, strict: bool = False) -> List[str]:
     problems: List[str] = []
     parse = None
     if strict:
-        from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
+        from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
     for bundle in catalog.bundles():
         for image in bundle.images():
             if not image:

@@ -29,7 +29,7 @@ import sqlite3
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 from urllib.parse import quote
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import (
     SCHEMA_BUNDLE,
     SCHEMA_CHANNEL,
     SCHEMA_PACKAGE,

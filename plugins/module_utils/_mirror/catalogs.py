@@ -21,15 +21,15 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import AuthStore, redact
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog import Catalog, load_catalog
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_filter import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
     apply_filter,
     catalog_images,
     filter_from_options,
     load_imageset_config,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.catalog_image import load_catalog_image
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import load_catalog_image
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     AirgapError,
     CatalogError,
@@ -37,8 +37,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     InvalidReference,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
-from ansible_collections.airgap.operatorhub.plugins.module_utils.mirror_run import run_mapping_mirror
-from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
     FileReference,
     PlannedImage,
     catalog_source,
@@ -56,8 +56,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.plan import (
     plan_catalog,
     plan_images,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import parse
-from ansible_collections.airgap.operatorhub.plugins.module_utils.registry import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
 
 FILE_MAPPING = "mapping.txt"
 FILE_ICSP = "imageContentSourcePolicy.yaml"

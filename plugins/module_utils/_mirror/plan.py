@@ -36,12 +36,12 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     ConfigError,
     InvalidReference,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.reference import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import (
     DOCKER_HUB,
     ImageReference,
     parse,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils.tags import DIGEST_TAG_MODES, digest_tag
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import DIGEST_TAG_MODES, digest_tag
 
 try:
     import yaml

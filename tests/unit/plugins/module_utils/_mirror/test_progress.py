@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils import progress as progress_mod
-from ansible_collections.airgap.operatorhub.plugins.module_utils.progress import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror import progress as progress_mod
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import (
     Progress,
     format_line,
     human_bytes,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.auth import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import (
     AuthStore,
     Credentials,
     RegistryConfig,
