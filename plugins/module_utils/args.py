@@ -1,12 +1,34 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Option set shared by every module that talks to a registry (documented once in the
-``airgap.operatorhub.registry`` doc fragment), and its conversion into engine objects."""
+"""The Ansible glue: the option sets shared by the modules (documented once in the
+``airgap.operatorhub.registry`` and ``airgap.operatorhub.copy`` doc fragments), the conversion of
+module parameters into the engines' typed requests, and the one way every module ends.
+
+Defaults come from the request types, so each lives in one place.
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+    CatalogMirrorRequest,
+    MappingMirrorRequest,
+    TransferSettings,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
+
+
+def default_of(request_type, name):
+    """The default of field ``name`` of a request dataclass: the one place it is written."""
+    for item in fields(request_type):
+        if item.name == name:
+            return item.default
+    raise KeyError(f"{request_type.__name__} has no field {name}")
+
 
 REGISTRY_ARGUMENT_SPEC = dict(
     auth_file=dict(type="path", fallback=(env_fallback, ["REGISTRY_AUTH_FILE"])),
@@ -23,20 +45,20 @@ REGISTRY_ARGUMENT_SPEC = dict(
             client_cert=dict(type="path"),
             client_key=dict(type="path", no_log=False),
         ),
+        required_together=[("username", "password"), ("client_cert", "client_key")],
     ),
-    retries=dict(type="int", default=5),
-    timeout=dict(type="float", default=60.0),
+    retries=dict(type="int", default=default_of(ConnectionSettings, "retries")),
+    timeout=dict(type="float", default=default_of(ConnectionSettings, "timeout")),
 )
 
-
-# The copy engine's options (documented once in the ``airgap.operatorhub.copy`` doc fragment).
+# The copy engine's options.
 COPY_ARGUMENT_SPEC = dict(
     filter_by_os=dict(type="str"),
-    parallel_images=dict(type="int", default=4),
-    parallel_layers=dict(type="int", default=8),
-    continue_on_error=dict(type="bool", default=True),
+    parallel_images=dict(type="int", default=default_of(TransferSettings, "parallel_images")),
+    parallel_layers=dict(type="int", default=default_of(TransferSettings, "parallel_layers")),
+    continue_on_error=dict(type="bool", default=default_of(TransferSettings, "continue_on_error")),
     report_file=dict(type="path"),
-    progress_interval=dict(type="float", default=5.0),
+    progress_interval=dict(type="float", default=default_of(TransferSettings, "progress_interval")),
     # read by the action plugin only; declared so the module accepts it
     progress_display=dict(type="str", default="auto", choices=["auto", "poll", "off"]),
 )
@@ -54,23 +76,100 @@ def copy_argument_spec(**extra):
     return registry_argument_spec(**dict(COPY_ARGUMENT_SPEC, **extra))
 
 
-def run_module(module, engine):
-    """Call ``engine(params, auth, check_mode)`` and end the module with its result.
+# --- parameters -> requests --------------------------------------------------------------------
 
-    Every module of the collection ends the same way: engine errors become ``fail_json`` with
-    every known secret redacted, engine warnings become Ansible warnings, and a result with
-    ``failures`` fails the task with its ``msg``, keeping the rest of the result.
+
+def connection_settings(params):
+    return ConnectionSettings(retries=params["retries"], timeout=params["timeout"])
+
+
+def transfer_settings(params):
+    return TransferSettings(
+        filter_by_os=params.get("filter_by_os"),
+        parallel_images=params["parallel_images"],
+        parallel_layers=params["parallel_layers"],
+        continue_on_error=params["continue_on_error"],
+        report_file=params.get("report_file"),
+        progress_interval=params["progress_interval"],
+    )
+
+
+def _strings(value):
+    return None if value is None else tuple(value)
+
+
+def mapping_mirror_request(module):
+    """image_mirror_from_mapping's parameters as a MappingMirrorRequest."""
+    params = module.params
+    return MappingMirrorRequest(
+        mapping_files=tuple(params.get("mapping_file") or ()),
+        mapping=tuple(params.get("mapping") or ()),
+        include=_strings(params.get("include")),
+        exclude=_strings(params.get("exclude")),
+        digest_tag=params["digest_tag"],
+        shard_index=params["shard_index"],
+        shard_count=params["shard_count"],
+        transfer=transfer_settings(params),
+        connection=connection_settings(params),
+    )
+
+
+def catalog_mirror_request(module):
+    """catalog_mirror's parameters as a CatalogMirrorRequest (ImageSetConfigurations are read here)."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import catalog_specs
+
+    params = module.params
+    return CatalogMirrorRequest(
+        catalogs=tuple(catalog_specs(params["catalogs"])),
+        dest=params["dest"],
+        output_dir=params["output_dir"],
+        manifests_only=params["manifests_only"],
+        naming=params["naming"],
+        max_components=params["max_components"],
+        max_nested_paths=params["max_nested_paths"],
+        icsp_scope=params.get("icsp_scope"),
+        cache_dir=params.get("cache_dir"),
+        platform=params["platform"],
+        diff=bool(module._diff),
+        transfer=transfer_settings(params),
+        connection=connection_settings(params),
+    )
+
+
+def catalog_info_request(module):
+    """catalog_info's parameters as a CatalogInfoRequest."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import (
+        CatalogInfoRequest,
+        info_spec,
+    )
+
+    params = module.params
+    spec = info_spec(params.get("catalog"), params.get("packages"), params["full"], params["include_dependencies"],
+                     params.get("imageset_config"))
+    return CatalogInfoRequest(spec=spec, cache_dir=params.get("cache_dir"), platform=params["platform"],
+                              connection=connection_settings(params))
+
+
+# --- the end of every module -------------------------------------------------------------------
+
+
+def run_module(module, build_request, engine):
+    """Build the request from the parameters, call ``engine(request, auth, check_mode)`` and end
+    the module with its result.
+
+    Engine errors become ``fail_json`` with every known secret redacted (credential helpers'
+    secrets included: the list is read after the run), engine warnings become Ansible warnings,
+    and a result with ``failures`` fails the task with its ``msg``, keeping the rest of the result.
     """
     from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
 
-    secrets = []
+    auth = None
     try:
         auth = auth_store_from_params(module.params)
-        secrets = auth.secrets()
-        result = engine(module.params, auth, module.check_mode)
+        result = engine(build_request(module), auth, module.check_mode)
     except AirgapError as exc:
-        module.fail_json(msg=redact(str(exc), secrets))
+        module.fail_json(msg=redact(str(exc), auth.secrets() if auth is not None else []))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     msg = result.pop("msg", None)

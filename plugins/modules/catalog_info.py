@@ -58,7 +58,9 @@ options:
     description:
       - Keep every bundle of the kept channels rather than the channel heads (oc-mirror C(full)).
         With no O(packages), the whole catalog, which is what C(oc adm catalog mirror) mirrors.
+      - With O(packages), O(full) or O(imageset_config), the result also lists RV(images).
     type: bool
+    default: false
   include_dependencies:
     description:
       - Also keep the packages the kept bundles require (C(olm.package.required),
@@ -157,10 +159,15 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    catalog_info_request,
+    registry_argument_spec,
+    run_module,
+)
 
 try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_info
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.info import catalog_info
     HAS_DEPS = True
     DEPS_ERROR = None
 except ImportError:  # urllib3 or PyYAML missing on the managed host
@@ -173,11 +180,11 @@ def main():
         argument_spec=registry_argument_spec(
             catalog=dict(type="str"),
             packages=dict(type="list", elements="raw"),
-            full=dict(type="bool"),
+            full=dict(type="bool", default=False),
             include_dependencies=dict(type="bool", default=False),
             imageset_config=dict(type="raw"),
             cache_dir=dict(type="path"),
-            platform=dict(type="str", default="linux/amd64"),
+            platform=dict(type="str", default=DEFAULT_PLATFORM),
         ),
         required_one_of=[("catalog", "imageset_config")],
         mutually_exclusive=[("packages", "imageset_config")],
@@ -189,7 +196,7 @@ def main():
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
 
     # read-only: check mode changes nothing in what it does
-    run_module(module, lambda params, auth, check_mode: catalog_info(params, auth))
+    run_module(module, catalog_info_request, lambda request, auth, check_mode: catalog_info(request, auth))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,14 @@ description:
     C(imageTagMirrorSet.yaml), C(catalogSource.yaml) and C(clusterCatalog.yaml). A file is
     rewritten only when its content changes; a mirror-set file with nothing to hold is not
     written (and removed if an earlier run wrote it), since C(oc apply -f) refuses an empty file.
-  - Then, unless O(manifests_only), copies every planned image of all catalogs in one run of the
+  - Unless O(manifests_only), copies every planned image of all catalogs in one run of the
     copy engine of M(airgap.operatorhub.image_mirror_from_mapping) (images shared by several
     catalogs are copied once). This is the seed workflow's method 1 (C(oc adm catalog mirror));
     O(manifests_only=true) is its method 2 (C(--manifests-only), then a separate copy).
+  - C(mapping.txt) is written first; the cluster files are written only after the copy succeeded,
+    so a failed copy never leaves files ready for C(oc apply) that point at a partial mirror
+    (they are listed in RV(files_pending) and the task fails). With O(manifests_only=true) every
+    file is written at once.
   - The catalog image is mirrored unchanged, so its CatalogSource serves every package of it;
     only the images of the kept bundles are mirrored.
 author:
@@ -41,7 +45,10 @@ attributes:
         unpacked into O(cache_dir), which is not a result of the task).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+    support: full
+    details:
+      - Shows each written or removed file (mapping.txt, the mirror sets, the CatalogSource) as a
+        before/after diff; images copied are listed in RV(copied), not in the diff.
   idempotent:
     description: When run twice in a row, the second run reports no change.
     support: full
@@ -216,6 +223,15 @@ files_changed:
   returned: always
   type: list
   elements: str
+files_pending:
+  description:
+    - The cluster files (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet,
+      CatalogSource, ClusterCatalog) not written or updated because the copy failed, so that no
+      file ready for C(oc apply) points at a partial mirror. A later run that copies everything
+      writes them.
+  returned: always
+  type: list
+  elements: str
 images:
   description: How many distinct images the catalogs need (mapping lines of all catalogs).
   returned: always
@@ -227,8 +243,8 @@ copied:
   elements: dict
 present:
   description:
-    - Images already present in the target with the same digest, so not copied (the copy
-      engine's "skipped"; Ansible reserves that key for skipped tasks).
+    - Images already present in the target with the same digest, so not copied. The same outcome
+      is counted as C(present) in RV(summary), in O(report_file) and in the mirror role's summary.
   returned: always
   type: list
   elements: dict
@@ -256,7 +272,13 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import copy_argument_spec, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    catalog_mirror_request,
+    copy_argument_spec,
+    default_of,
+    run_module,
+)
 
 try:
     from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_mirror
@@ -283,16 +305,18 @@ def main():
                     target_name=dict(type="str"),
                     target_tag=dict(type="str"),
                 ),
+                mutually_exclusive=[("packages", "imageset_config")],
+                required_one_of=[("source", "imageset_config")],
             ),
             dest=dict(type="str", required=True),
             output_dir=dict(type="path", required=True),
-            manifests_only=dict(type="bool", default=False),
-            naming=dict(type="str", default="oc", choices=["oc", "oc-mirror"]),
-            max_components=dict(type="int", default=2),
-            max_nested_paths=dict(type="int", default=0),
+            manifests_only=dict(type="bool", default=default_of(CatalogMirrorRequest, "manifests_only")),
+            naming=dict(type="str", default=default_of(CatalogMirrorRequest, "naming"), choices=["oc", "oc-mirror"]),
+            max_components=dict(type="int", default=default_of(CatalogMirrorRequest, "max_components")),
+            max_nested_paths=dict(type="int", default=default_of(CatalogMirrorRequest, "max_nested_paths")),
             icsp_scope=dict(type="str", choices=["repository", "registry"]),
             cache_dir=dict(type="path"),
-            platform=dict(type="str", default="linux/amd64"),
+            platform=dict(type="str", default=default_of(CatalogMirrorRequest, "platform")),
         ),
         supports_check_mode=True,
     )
@@ -301,7 +325,7 @@ def main():
 
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
 
-    run_module(module, catalog_mirror)
+    run_module(module, catalog_mirror_request, catalog_mirror)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ attributes:
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
-    details: Images whose destination tag already holds the source digest are skipped.
+    details: Images whose destination tag already holds the source digest are left alone (RV(present)).
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
@@ -54,15 +54,15 @@ options:
     description:
       - Path to a mapping file, or a list of them, one C(SOURCE=DESTINATION) per line, C(#) comments
         allowed (the C(mapping.txt) of C(oc adm catalog mirror), the C(-f) file of C(oc image mirror)).
+      - At least one of O(mapping_file) and O(mapping) is required; a task whose files hold no
+        mapping line at all (only blank lines and comments) fails, naming the files.
     type: list
     elements: path
-    default: []
   mapping:
     description:
       - Mapping lines given inline, C(SOURCE=DESTINATION) each, added to those of O(mapping_file).
     type: list
     elements: str
-    default: []
   include:
     description:
       - Only mirror lines whose source reference matches one of these regular expressions (searched, not anchored).
@@ -158,8 +158,8 @@ copied:
       bytes_sent: 79204352
 present:
   description:
-    - Images already present in the target with the same digest, so not copied (the copy
-      engine's "skipped"; Ansible reserves that key for skipped tasks).
+    - Images already present in the target with the same digest, so not copied. The same outcome
+      is counted as C(present) in RV(summary), in O(report_file) and in the mirror role's summary.
   returned: always
   type: list
   elements: dict
@@ -190,7 +190,7 @@ summary:
   sample:
     images: 40
     copied: 38
-    skipped: 2
+    present: 2
     missing: 0
     failed: 0
     cancelled: 0
@@ -211,7 +211,13 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import copy_argument_spec, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    copy_argument_spec,
+    default_of,
+    mapping_mirror_request,
+    run_module,
+)
 
 try:
     from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
@@ -225,13 +231,14 @@ except ImportError:  # urllib3 missing on the managed host
 def main():
     module = AnsibleModule(
         argument_spec=copy_argument_spec(
-            mapping_file=dict(type="list", elements="path", default=[]),
-            mapping=dict(type="list", elements="str", default=[]),
+            mapping_file=dict(type="list", elements="path"),
+            mapping=dict(type="list", elements="str"),
             include=dict(type="list", elements="str"),
             exclude=dict(type="list", elements="str"),
-            digest_tag=dict(type="str", default="oc", choices=["oc", "oc-mirror", "short"]),
-            shard_index=dict(type="int", default=0),
-            shard_count=dict(type="int", default=1),
+            digest_tag=dict(type="str", default=default_of(MappingMirrorRequest, "digest_tag"),
+                            choices=["oc", "oc-mirror", "short"]),
+            shard_index=dict(type="int", default=default_of(MappingMirrorRequest, "shard_index")),
+            shard_count=dict(type="int", default=default_of(MappingMirrorRequest, "shard_count")),
         ),
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,
@@ -241,7 +248,7 @@ def main():
 
         module.fail_json(msg=missing_required_lib("urllib3"), exception=DEPS_ERROR)
 
-    run_module(module, run_mapping_mirror)
+    run_module(module, mapping_mirror_request, run_mapping_mirror)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_index_copied_whole_then_rerun_skips(image_set, plain_registry, registry
     # Re-run: nothing sent, nothing written, about two requests per image.
     proxy.reset()
     again = run_copy(lines, plain_registry, proxy)
-    assert [i.status for i in again.images] == ["skipped"] * len(lines)
+    assert [i.status for i in again.images] == ["present"] * len(lines)
     assert proxy.upload_bytes == 0 and writes(proxy) == 0
     assert again.bytes_sent == 0
     assert proxy.count() <= 2 * len(lines)
@@ -101,7 +101,7 @@ def test_dry_run_writes_nothing(image_set, plain_registry, registry_factory, fau
     assert proxy.count() > 0
     assert writes(proxy) == 0 and proxy.upload_bytes == 0
     by_name = {r.dest.split("/")[-1].split(":")[0]: r for r in report.images}
-    assert by_name[first.name].status == "skipped"
+    assert by_name[first.name].status == "present"
     for image in image_set.images[1:]:
         result = by_name[image.name]
         assert result.status == "missing", result.error
@@ -133,7 +133,7 @@ def test_filter_by_os_single_platform(image_set, plain_registry, registry_factor
 
     proxy.reset()
     again = run_copy(mapping_lines(image_set, proxy)[:1], plain_registry, proxy, filter_by_os="^linux/arm64$")
-    assert again.images[0].status == "skipped" and writes(proxy) == 0
+    assert again.images[0].status == "present" and writes(proxy) == 0
 
 
 def test_filter_by_os_several_platforms(image_cache, plain_registry, registry_factory, skopeo_inspect):
@@ -226,7 +226,7 @@ def test_docker_manifest_list_to_token_registry(image_cache, plain_registry, tok
         assert sha256(raw) == image.digest
         assert json.loads(raw)["mediaType"] == image.media_type
     again = run_copy(lines, plain_registry, token_registry)
-    assert [i.status for i in again.images] == ["skipped", "skipped"]
+    assert [i.status for i in again.images] == ["present", "present"]
 
 
 def test_large_layer_streamed_and_progress_reported(image_cache, plain_registry, registry_factory,
@@ -282,7 +282,7 @@ def test_incremental_mirror_mounts_layers_of_complete_images(image_set, plain_re
     proxy.reset()
 
     report = run_copy(lines, plain_registry, proxy)
-    assert [i.status for i in report.images] == ["skipped", "copied", "copied"], [i.error for i in report.images]
+    assert [i.status for i in report.images] == ["present", "copied", "copied"], [i.error for i in report.images]
     first = set(image_set.images[0].blobs)
     rest = set().union(*(set(i.blobs) for i in image_set.images[1:]))
     # what the complete first image already holds is mounted from its repository, not re-sent
@@ -304,7 +304,7 @@ def test_rerun_of_digest_pinned_lines_asks_only_the_target(image_set, plain_regi
     source.reset()
     target.reset()
     again = run_copy(lines, source, target)
-    assert [i.status for i in again.images] == ["skipped"] * len(lines)
+    assert [i.status for i in again.images] == ["present"] * len(lines)
     assert all(i.source_digest == i.dest_digest for i in again.images)
     assert source.count() == 0  # what oc adm catalog mirror writes re-runs on HEADs alone
     assert target.count() == target.count("HEAD", "manifest") == len(lines)

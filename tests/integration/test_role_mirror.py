@@ -111,7 +111,7 @@ def test_catalogs_and_extra_images_four_ways(tmp_path, plain_registry, registry_
         assert again["catalogs"][0]["files_changed"] == []
         assert again["catalog_copy"]["copied"] == 0 and again["catalog_copy"]["missing"] == 0
         assert again["mapping_copy"]["copied"] == 0 and again["mapping_copy"]["missing"] == 0
-    assert real2["catalog_copy"]["skipped"] == 3 and real2["catalog_copy"]["bytes_sent"] == 0
+    assert real2["catalog_copy"]["present"] == 3 and real2["catalog_copy"]["bytes_sent"] == 0
 
     directory = out / "role-demo-index"
     for name in FILES:
@@ -153,7 +153,7 @@ def test_manifests_only_then_mapping_four_ways(tmp_path, plain_registry, registr
     assert real["changed"] is True and real["mapping_copy"]["copied"] == 3 and real["catalog_copy"] is None
     assert check2["changed"] is False and check2["mapping_files_pending"] == []
     assert check2["mapping_copy"]["missing"] == 0
-    assert real2["changed"] is False and real2["mapping_copy"]["skipped"] == 3
+    assert real2["changed"] is False and real2["mapping_copy"]["present"] == 3
     # max_components 2 (the default): the catalog image lands as olm/src-role-demo-index:v1
     assert real["catalogs"][0]["catalog_image"] == f"{target.host}/olm/src-role-demo-index:v1"
     assert skopeo_inspect(target, real["catalogs"][0]["catalog_image"], raw=True)
@@ -172,7 +172,7 @@ def test_mapping_files_only_four_ways(tmp_path, plain_registry, registry_factory
     assert check["catalogs"] == [] and check["catalog_copy"] is None
     assert real["changed"] is True and real["mapping_copy"]["copied"] == 2 and real["reports"] == []
     assert check2["changed"] is False and check2["mapping_copy"]["missing"] == 0
-    assert real2["changed"] is False and real2["mapping_copy"]["skipped"] == 2
+    assert real2["changed"] is False and real2["mapping_copy"]["present"] == 2
     for name in ("app1", "app2"):
         assert skopeo_inspect(target, f"trimmed/{name}:v1", raw=True) == skopeo_inspect(
             plain_registry, image_set.pushed[name], raw=True)

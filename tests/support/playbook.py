@@ -29,23 +29,35 @@ class PlaybookRun:
 
 
 def run_task(workdir: str, module: str, args: dict, *, check: bool = False, verbosity: int = 0,
-             module_defaults: dict | None = None, env: dict | None = None, timeout: float = 300) -> PlaybookRun:
+             module_defaults: dict | None = None, env: dict | None = None, timeout: float = 300,
+             diff: bool = False, keywords: dict | None = None, host_vars: dict | None = None) -> PlaybookRun:
+    """``keywords`` are added to the task under test (``async``, ``poll`` ...). Without
+    ``host_vars`` the task runs on localhost over a local connection; with them, on an inventory
+    host ``remote`` with those variables (``ansible_connection`` ...). The result is saved on the
+    controller either way."""
     os.makedirs(workdir, exist_ok=True)
     result_path = os.path.join(workdir, "result.json")
     if os.path.exists(result_path):
         os.unlink(result_path)
     play = {
         "name": "run one task",
-        "hosts": "localhost",
+        "hosts": "localhost" if host_vars is None else "remote",
         "connection": "local",
         "gather_facts": False,
         "tasks": [
             {"name": "task under test", module: args, "register": "under_test", "ignore_errors": True,
-             "check_mode": check},
+             "check_mode": check, "diff": diff, **(keywords or {})},
             {"name": "save result", "ansible.builtin.copy": {
-                "content": "{{ under_test | to_json }}", "dest": result_path}, "check_mode": False},
+                "content": "{{ under_test | to_json }}", "dest": result_path}, "check_mode": False,
+             "delegate_to": "localhost"},
         ],
     }
+    inventory = "localhost,"
+    if host_vars is not None:
+        del play["connection"]
+        inventory = os.path.join(workdir, "inventory.yml")
+        with open(inventory, "w") as handle:
+            yaml.safe_dump({"all": {"hosts": {"remote": host_vars}}}, handle, sort_keys=False)
     if module_defaults:
         play["module_defaults"] = module_defaults
     playbook = os.path.join(workdir, "play.yml")
@@ -60,7 +72,7 @@ def run_task(workdir: str, module: str, args: dict, *, check: bool = False, verb
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
     })
     run_env.update(env or {})
-    cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook] + (["-" + "v" * verbosity] if verbosity else [])
+    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory, playbook] + (["-" + "v" * verbosity] if verbosity else [])
     proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout,
                           check=False)
     output = proc.stdout + proc.stderr

@@ -1,19 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One mirroring run from mapping lines to a result: the engine behind image_mirror_from_mapping.
-
-Kept out of the module file so that it can be driven from tests and benchmarks without Ansible.
-"""
+"""One mirroring run from mapping lines to a result: the engine behind image_mirror_from_mapping,
+and the copy step of catalog_mirror. Driven by a :class:`MappingMirrorRequest`, so tests and
+benchmarks run it without Ansible."""
 
 from __future__ import annotations
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+from typing import List
+
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import load_mappings, select_shard
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import STATUSES, Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 # How many failures the task message spells out; the full list is in `failures` and the report.
 _MSG_FAILURES = 5
@@ -21,41 +23,43 @@ _MSG_FAILURES = 5
 _IMAGE_KEYS = ("origin", "source", "dest", "source_digest", "dest_digest", "digest_changed", "bytes_sent")
 
 
-def _positive(params: dict, name: str) -> int:
-    value = params.get(name)
-    if value is None or value < 1:
-        raise ConfigError(f"{name} must be 1 or more, got {value!r}")
-    return value
+def _describe_input(request: MappingMirrorRequest) -> str:
+    given = [f"mapping_file {path}" for path in request.mapping_files]
+    if request.mapping:
+        given.append(f"{len(request.mapping)} mapping line(s)")
+    return ", ".join(given)
 
 
-def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) -> dict:
-    """Mirror the mapping lines described by module ``params``; return the module result."""
-    parallel_images = _positive(params, "parallel_images")
-    parallel_layers = _positive(params, "parallel_layers")
-    if params.get("retries", 0) < 0:
-        raise ConfigError(f"retries must be 0 or more, got {params['retries']!r}")
-
+def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mode: bool = False) -> dict:
+    """Mirror the mapping lines of ``request``; return the module result."""
+    if not request.mapping_files and not request.mapping:
+        raise ConfigError("nothing to mirror: give mapping_file (files of SRC=DST lines, as oc image mirror -f "
+                          "reads) or mapping (the lines themselves)")
     entries, problems = load_mappings(
-        params.get("mapping_file") or [],
-        params.get("mapping") or [],
-        include=params.get("include"),
-        exclude=params.get("exclude"),
-        digest_tag_mode=params.get("digest_tag") or "oc",
+        list(request.mapping_files),
+        list(request.mapping),
+        include=list(request.include) if request.include is not None else None,
+        exclude=list(request.exclude) if request.exclude is not None else None,
+        digest_tag_mode=request.digest_tag,
     )
-    entries, problems = select_shard(entries, problems, params.get("shard_index") or 0, params.get("shard_count") or 1)
+    if not entries and not problems and request.include is None and request.exclude is None:
+        raise ConfigError(f"nothing to mirror: {_describe_input(request)} hold(s) no SRC=DST line, only blank "
+                          "lines and comments; check that the right file is given")
+    entries, problems = select_shard(entries, problems, request.shard_index, request.shard_count)
+    transfer = request.transfer
     options = CopyOptions(
-        parallel_images=parallel_images,
-        parallel_layers=parallel_layers,
-        filter_by_os=params.get("filter_by_os"),
-        continue_on_error=params.get("continue_on_error", True),
+        parallel_images=transfer.parallel_images,
+        parallel_layers=transfer.parallel_layers,
+        filter_by_os=transfer.filter_by_os,
+        continue_on_error=transfer.continue_on_error,
         dry_run=check_mode,
     )
-    progress = Progress(len(entries), params.get("report_file"), interval=params.get("progress_interval") or 5.0)
+    progress = Progress(len(entries), transfer.report_file, interval=transfer.progress_interval)
     pool = RegistryPool(
         auth,
-        retries=params.get("retries", 5),
-        pool_size=parallel_images + parallel_layers,
-        timeout=params.get("timeout") or 60.0,
+        retries=request.connection.retries,
+        pool_size=transfer.parallel_images + transfer.parallel_layers,
+        timeout=request.connection.timeout,
     )
     try:
         report = Copier(pool, options, progress).run(entries)
@@ -66,7 +70,7 @@ def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) 
     failures = [
         {"origin": p.origin, "text": redact(p.text, secrets), "error": redact(p.reason, secrets)} for p in problems
     ]
-    by_status: dict[str, list[dict]] = {"copied": [], "skipped": [], "missing": [], "failed": [], "cancelled": []}
+    by_status: dict[str, list[dict]] = {status: [] for status in STATUSES}
     for image in report.images:
         item = {key: getattr(image, key) for key in _IMAGE_KEYS}
         if image.status == "missing":
@@ -76,13 +80,10 @@ def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) 
             failures.append(item)
         by_status.setdefault(image.status, []).append(item)
 
-    summary = {
-        "images": len(report.images),
-        "copied": len(by_status["copied"]),
-        "skipped": len(by_status["skipped"]),
-        "missing": len(by_status["missing"]),
-        "failed": len(by_status["failed"]),
-        "cancelled": len(by_status["cancelled"]),
+    summary = {"images": len(report.images)}
+    # one name per outcome: the same in the result, its summary, the report and the mirror role
+    summary.update((status, len(by_status[status])) for status in STATUSES)
+    summary.update({
         "bad_lines": len(problems),
         "blobs_uploaded": report.blobs_uploaded,
         "blobs_mounted": report.blobs_mounted,
@@ -90,27 +91,32 @@ def run_mapping_mirror(params: dict, auth: AuthStore, check_mode: bool = False) 
         "bytes_sent": report.bytes_sent,
         "retries": report.retries,
         "elapsed_seconds": round(report.elapsed, 3),
-    }
+    })
     result = {
         "changed": bool(by_status["missing"]) if check_mode else bool(by_status["copied"]),
         "copied": by_status["copied"],
-        # "skipped" would be read by Ansible as "the task was skipped"
-        "present": by_status["skipped"],
+        "present": by_status["present"],
         "failures": failures,
         "bytes_sent": report.bytes_sent,
         "summary": summary,
     }
     if check_mode:
         result["missing"] = by_status["missing"]
-    if params.get("report_file"):
-        result["report_file"] = params["report_file"]
     if failures:
         shown = "; ".join(f"{f['origin']}: {f['error']}" for f in failures[:_MSG_FAILURES])
         more = f" (and {len(failures) - _MSG_FAILURES} more, see failures)" if len(failures) > _MSG_FAILURES else ""
         result["msg"] = (
             f"{len(failures)} of {len(entries) + len(problems)} mapping lines failed "
-            f"({summary['copied']} copied, {summary['skipped']} already present): {shown}{more}"
+            f"({summary['copied']} copied, {summary['present']} already present): {shown}{more}"
         )
     progress.finish(report, extra={"failures": failures, "summary": summary})
-    result["warnings"] = list(auth.warnings)
+    warnings: List[str] = list(auth.warnings)
+    if transfer.report_file:
+        if progress.write_error:
+            # The run itself is intact; only its report is missing, so warn rather than fail.
+            warnings.append(f"{progress.write_error}; the task result holds the outcome of the run")
+            result["report_file_error"] = progress.write_error
+        else:
+            result["report_file"] = transfer.report_file
+    result["warnings"] = warnings
     return result

@@ -6,7 +6,7 @@
 A run has two phases, both over a pool of ``parallel_images`` threads:
 
 1. **plan**, read-only: per image, HEAD the destination tag. If it already points at the
-   digest we would push, the image is *skipped*: one request for a digest-pinned line (what
+   digest we would push, the image is *present* and left alone: one request for a digest-pinned line (what
    ``oc adm catalog mirror`` writes), two for a tag (the source manifest is read first). This is
    what makes a re-run cheap. Otherwise read the source manifest (by digest when the line has
    one, checking that digest), apply ``filter_by_os``, read the child manifests the destination
@@ -20,8 +20,8 @@ A run has two phases, both over a pool of ``parallel_images`` threads:
 The barrier between the phases is what makes a killed run resume without re-sending anything:
 every blob a previous run finished in a repository whose image is still incomplete is found by a
 phase 1 HEAD before any upload starts, and phase 2 mounts it from there instead of uploading it
-again. Blobs that sit only in the repositories of images that are complete (and so skipped
-without reading their blobs) are located by reading those images' manifests from the
+again. Blobs that sit only in the repositories of images that are complete (so present,
+left alone without reading their blobs) are located by reading those images' manifests from the
 destination, within a budget, only when something would otherwise be uploaded.
 
 ``filter_by_os`` is a regular expression searched in each index entry's ``os/arch[/variant]``:
@@ -59,7 +59,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Descriptor, Manifest, filter_index
 
-STATUSES = ("copied", "skipped", "failed", "missing", "cancelled")
+STATUSES = ("copied", "present", "failed", "missing", "cancelled")
 # An index nested deeper than this is refused (a loop in a hostile or broken registry).
 _MAX_DEPTH = 4
 
@@ -100,7 +100,7 @@ class CopyReport:
     """The run as a whole. Blob counters count each (target host, repository, digest) once.
 
     ``unique_blob_bytes`` is the size of the distinct (target host, digest) blobs the images that
-    were not skipped need: on a first run into an empty registry, ``bytes_sent`` equals it.
+    were not present need: on a first run into an empty registry, ``bytes_sent`` equals it.
     """
 
     images: list[ImageResult] = field(default_factory=list)
@@ -120,8 +120,8 @@ class CopyReport:
         return self._with("copied")
 
     @property
-    def skipped(self) -> list[ImageResult]:
-        return self._with("skipped")
+    def present(self) -> list[ImageResult]:
+        return self._with("present")
 
     @property
     def failed(self) -> list[ImageResult]:
@@ -175,7 +175,7 @@ class _Plan:
 
 
 @dataclass
-class _Skipped:
+class _Present:
     """An image already complete at its destination: its blobs are all in ``dst``'s ``repo``."""
 
     host: str
@@ -219,7 +219,7 @@ class Copier:
         self._probes: dict[tuple[str, str, str], Future] = {}
         # images found complete at their destination, and (host, digest) -> a repository whose
         # complete image lists that blob: where a blob a previous run finished can be mounted from
-        self._skipped: list[_Skipped] = []
+        self._present: list[_Present] = []
         self._hints: dict[tuple[str, str], str] = {}
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class Copier:
         """Find where blobs that are missing everywhere we looked might already be.
 
         A blob missing from its destination repository and not seen in any other one may still
-        sit on that registry in the repository of an image that phase 1 skipped as complete
+        sit on that registry in the repository of an image that phase 1 found complete
         (a previous, killed run finished it; or an earlier mirror shares base layers). Read the
         manifests of those images, most likely first (same source repository), until every such
         blob is located or a budget of manifest reads is spent; phase 2 then mounts instead of
@@ -322,12 +322,12 @@ class Copier:
                         if not self._blobs.get((host, blob.digest)):
                             need.setdefault(host, set()).add(blob.digest)
                             wanted_repos.add((host, plan.entry.source.repository))
-            skipped = [s for s in self._skipped if need.get(s.host)]
-        if not skipped:
+            present = [s for s in self._present if need.get(s.host)]
+        if not present:
             return
-        skipped.sort(key=lambda s: (s.host, s.source_repo) not in wanted_repos)
+        present.sort(key=lambda s: (s.host, s.source_repo) not in wanted_repos)
         budget = max(32, 4 * sum(len(v) for v in need.values()))
-        for image in skipped:
+        for image in present:
             left = need[image.host]
             if not left:
                 continue
@@ -425,7 +425,7 @@ class Copier:
                 # destination must have: one HEAD decides, without asking the source at all.
                 result.source_digest = result.dest_digest = entry.source.digest
                 if self._already_there(entry, dst, entry.source.digest, None):
-                    result.status = "skipped"
+                    result.status = "present"
                     self._finish(result, started)
                     return None
 
@@ -444,7 +444,7 @@ class Copier:
             if not (entry.source.digest and self._pattern is None):
                 stage = "checking the destination"
                 if self._already_there(entry, dst, target_digest, None if child_desc is not None else top):
-                    result.status = "skipped"
+                    result.status = "present"
                     self._finish(result, started)
                     return None
 
@@ -476,7 +476,7 @@ class Copier:
         if current is None or current.digest != digest:
             return False
         with self._lock:
-            self._skipped.append(_Skipped(
+            self._present.append(_Present(
                 host=entry.dest.api_host, repo=entry.dest.repository, source_repo=entry.source.repository,
                 dst=dst, digest=digest, manifest=manifest,
             ))

@@ -58,22 +58,12 @@ _HOST_RE = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$"
 )
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
 
 
 def canonical_host(host: str) -> str:
     """``host[:port]`` lower-cased, with every Docker Hub alias mapped to ``docker.io``."""
     host = (host or "").strip().lower()
     return DOCKER_HUB if host in _HUB_ALIASES else host
-
-
-def _as_bool(value: object, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ConfigError(f"{where} must be true or false, not {value!r}")
 
 
 @dataclass
@@ -88,61 +78,33 @@ class RegistryConfig:
     client_cert: str | None = None
     client_key: str | None = None
 
-    FIELDS = ("host", "username", "password", "tls_verify", "ca_path", "client_cert", "client_key")
-
     @classmethod
     def from_dict(cls, d: Mapping, index: int) -> RegistryConfig:
-        """Validate one entry; errors name ``registries[INDEX].FIELD`` and never echo a password."""
+        """Build one entry from its validated option (types, required and paired keys are the
+        argument spec's job); check what a spec cannot: the host's form and that files exist.
+        Errors name ``registries[INDEX].FIELD`` and never echo a password."""
         where = f"registries[{index}]"
-        if not isinstance(d, Mapping):
-            raise ConfigError(f"{where} must be a mapping with host, username, password, tls_verify, ca_path")
-        unknown = sorted(str(k) for k in d if k not in cls.FIELDS)
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(cls.FIELDS)}"
-            )
-        host = d.get("host")
-        if not isinstance(host, str) or not host.strip():
-            raise ConfigError(f"{where}.host is required: the registry as host[:port], for example quay.io")
-        host = host.strip()
+        raw_host = d.get("host") or ""
+        host = raw_host.strip()
         for prefix in ("https://", "http://"):
             if host.lower().startswith(prefix):
                 host = host[len(prefix):]
         host = host.rstrip("/")
         if not _HOST_RE.match(host):
             raise ConfigError(
-                f"{where}.host {d.get('host')!r} is not a host[:port] (no path, no scheme), for example "
+                f"{where}.host {raw_host!r} is not a host[:port] (no path, no scheme), for example "
                 "registry.example.com:5000"
             )
-        username = d.get("username")
-        password = d.get("password")
-        if username is not None and not isinstance(username, str):
-            raise ConfigError(f"{where}.username must be a string")
-        if password is not None and not isinstance(password, str):
-            raise ConfigError(f"{where}.password must be a string")
-        if username == "":
-            username = None
-        if password == "":
-            password = None
-        if (username is None) != (password is None):
-            missing = "password" if password is None else "username"
-            raise ConfigError(f"{where}.{missing} is required when {'username' if missing == 'password' else 'password'} is set")
-        tls_verify = _as_bool(d.get("tls_verify", True), f"{where}.tls_verify")
         ca_path = d.get("ca_path")
-        if ca_path is not None:
-            if not isinstance(ca_path, str) or not ca_path:
-                raise ConfigError(f"{where}.ca_path must be the path of a CA file or of a directory of .crt files")
-            if not os.path.exists(ca_path):
-                raise ConfigError(f"{where}.ca_path {ca_path!r} does not exist: give a PEM CA file or a directory of .crt files")
-        client_cert, client_key = d.get("client_cert"), d.get("client_key")
-        if (client_cert is None) != (client_key is None):
-            missing = "client_key" if client_key is None else "client_cert"
-            raise ConfigError(f"{where}.{missing} is required too: a client certificate goes with its private key")
-        for name, value in (("client_cert", client_cert), ("client_key", client_key)):
-            if value is not None and (not isinstance(value, str) or not os.path.isfile(value)):
+        if ca_path is not None and not os.path.exists(ca_path):
+            raise ConfigError(f"{where}.ca_path {ca_path!r} does not exist: give a PEM CA file or a directory of .crt files")
+        for name in ("client_cert", "client_key"):
+            value = d.get(name)
+            if value is not None and not os.path.isfile(value):
                 raise ConfigError(f"{where}.{name} {value!r} is not a file: give a PEM file")
-        return cls(host=host, username=username, password=password, tls_verify=tls_verify, ca_path=ca_path,
-                   client_cert=client_cert, client_key=client_key)
+        return cls(host=host, username=d.get("username") or None, password=d.get("password") or None,
+                   tls_verify=bool(d.get("tls_verify", True)), ca_path=ca_path,
+                   client_cert=d.get("client_cert"), client_key=d.get("client_key"))
 
 
 @dataclass(frozen=True)

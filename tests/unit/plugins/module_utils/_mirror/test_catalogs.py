@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""catalog_run on the corpus catalogs, with local sources only (no registry).
+"""catalog_mirror and catalog_info on the corpus catalogs, with local sources only (no registry).
 
 - the oc test catalog as FBC and as sqlite gives the mapping oc's own tests expect, either way;
 - catalog_mirror (manifests_only) writes its files once: a second run, check mode or not, changes
@@ -21,32 +21,37 @@ yaml = pytest.importorskip("yaml")
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.info import catalog_info, package_summary
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import (
+    CatalogInfoRequest,
+    CatalogSpec,
+    catalog_specs,
+    info_spec,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sources import is_local, load_spec
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import (
     FILE_CATALOG_SOURCE,
     FILE_ICSP,
     FILE_IDMS,
     FILE_ITMS,
     FILE_MAPPING,
-    CatalogSpec,
-    catalog_info,
     catalog_mirror,
-    catalog_specs,
-    is_local,
-    load_spec,
     plan_one,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, CatalogError, ConfigError
+from tests.support import corpus
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
-CATALOGS = os.path.join(REPO_ROOT, "..", "shared", "data", "catalogs")
-OC_FBC = os.path.join(CATALOGS, "fbc", "oc", "test-declcfg")
-OC_SQLITE = os.path.join(CATALOGS, "sqlite", "oc-test.db")
-COMMUNITY = os.path.join(CATALOGS, "fbc", "community-operators-prod", "v4.21")
-TEST_LATEST = os.path.join(CATALOGS, "fbc", "oc-mirror", "integration-test-catalogs", "test-catalog-latest")
+CATALOGS = str(corpus.CORPUS)
+OC_FBC = str(corpus.OC_DECLCFG)
+OC_SQLITE = str(corpus.OC_SQLITE)
+COMMUNITY = str(corpus.COMMUNITY)
+TEST_LATEST = str(corpus.TEST_CATALOG_LATEST)
 ISC_DIR = os.path.join(CATALOGS, "imageset-configs", "v2-integration-operators")
 FEW = ["cat-facts-operator", "kube-green", "nfs-provisioner-operator"]
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(CATALOGS), reason=f"corpus not found at {CATALOGS}")
+pytestmark = corpus.needs(corpus.OC_DECLCFG, corpus.OC_SQLITE, corpus.COMMUNITY, corpus.TEST_CATALOG_LATEST,
+                          corpus.CORPUS / "oc_mapping_cases.yaml", corpus.CORPUS / "imageset-configs")
 
 
 @pytest.fixture
@@ -73,13 +78,14 @@ def _full_spec(source, field="catalogs[0]"):
 def test_oc_test_catalog_gives_the_oc_mapping_as_fbc_and_as_sqlite(case):
     """What oc adm catalog mirror maps for the same catalog read as FBC or as sqlite."""
     expected = sorted(item["mapping_line"] for item in case["expected"])
-    params = {"naming": "oc", "max_components": case["max_components"]}
+    request = CatalogMirrorRequest(catalogs=("unused",), dest=case["dest"], output_dir="unused", naming="oc",
+                                   max_components=case["max_components"])
     files = []
     for rel in case["catalog"]:
         loaded = load_spec(_full_spec(os.path.join(CATALOGS, rel)), None, None)
         # The catalog was read from the image src_index: plan it as such.
         loaded.image = case["src_index"]
-        plan = plan_one(loaded, case["dest"], params)
+        plan = plan_one(loaded, request)
         assert sorted(plan.files[FILE_MAPPING].splitlines()) == expected, rel
         files.append(plan.files)
     assert files[0] == files[1]
@@ -93,19 +99,15 @@ def test_local_catalog_without_a_filter_is_refused_nowhere_but_kept_whole():
 
 
 def _mirror_params(tmp_path, catalogs, **extra):
-    params = {
-        "catalogs": catalogs,
-        "dest": "mirror.example.com:5000/olm",
-        "output_dir": str(tmp_path / "out"),
-        "manifests_only": True,
-        "naming": "oc",
-        "max_components": 2,
-        "max_nested_paths": 0,
-        "icsp_scope": None,
-        "cache_dir": str(tmp_path / "cache"),
-    }
-    params.update(extra)
-    return params
+    """A manifests-only request for ``catalogs`` (the module's option, as the glue converts it)."""
+    options = dict(dest="mirror.example.com:5000/olm", output_dir=str(tmp_path / "out"), manifests_only=True,
+                   cache_dir=str(tmp_path / "cache"))
+    options.update(extra)
+    return CatalogMirrorRequest(catalogs=tuple(catalog_specs(catalogs)), **options)
+
+
+def _info(catalog, packages=None, full=False, imageset_config=None):
+    return CatalogInfoRequest(info_spec(catalog, packages, full, False, imageset_config))
 
 
 @pytest.fixture
@@ -215,10 +217,11 @@ def test_imageset_config_entry_applied_to_a_local_source(tmp_path, auth):
 
 
 def test_catalog_info_lists_packages(auth):
-    result = catalog_info({"catalog": COMMUNITY, "packages": None, "full": None}, auth)
+    result = catalog_info(_info(COMMUNITY), auth)
     assert result["changed"] is False
     names = [p["name"] for p in result["packages"]]
-    assert names == sorted(names) and len(names) == 33
+    # the packages of the trimmed community catalog (tests/fixtures/catalogs/INVENTORY.json)
+    assert names == sorted(names) and len(names) == 8
     assert "images" not in result
     kube_green = next(p for p in result["packages"] if p["name"] == "kube-green")
     assert kube_green == {"name": "kube-green", "default_channel": "alpha", "bundles": 10,
@@ -226,9 +229,9 @@ def test_catalog_info_lists_packages(auth):
 
 
 def test_catalog_info_with_a_filter_lists_images(auth, community_subset):
-    result = catalog_info({"catalog": OC_SQLITE, "full": True}, auth)
+    result = catalog_info(_info(OC_SQLITE, full=True), auth)
     assert result["images"] == load_catalog(OC_FBC).images()
-    heads = catalog_info({"catalog": community_subset, "packages": ["kube-green"]}, auth)
+    heads = catalog_info(_info(community_subset, ["kube-green"]), auth)
     assert [p["name"] for p in heads["packages"]] == ["kube-green"]
     assert heads["images"] == sorted(set(heads["images"])) and heads["images"]
 
@@ -277,20 +280,18 @@ def test_catalog_info_with_an_imageset_config(auth):
     isc = {"kind": "ImageSetConfiguration", "apiVersion": "mirror.openshift.io/v2alpha1",
            "mirror": {"operators": [{"catalog": "quay.io/oc-mirror/oc-mirror-dev:test-catalog-latest",
                                      "packages": [{"name": "bar", "channels": [{"name": "stable"}]}]}]}}
-    result = catalog_info({"catalog": TEST_LATEST, "imageset_config": isc}, auth)
+    result = catalog_info(_info(TEST_LATEST, imageset_config=isc), auth)
     assert [p["name"] for p in result["packages"]] == ["bar"] and result["images"]
     bad = dict(isc, mirror={"operators": [{"catalog": "x.io/a:1", "packages": [{"name": "bar", "channels": [
         {"name": "stable", "minVersion": "2.0.0", "maxVersion": "1.0.0"}]}]}]})
     with pytest.raises(ConfigError, match=r"^imageset_config: .*mirror\.operators\[0\]\.packages\[0\]"):
-        catalog_info({"catalog": TEST_LATEST, "imageset_config": bad}, auth)
+        catalog_info(_info(TEST_LATEST, imageset_config=bad), auth)
 
 
 @pytest.mark.parametrize("source", [COMMUNITY, OC_FBC])
 def test_a_listing_reads_slim_bundles_and_lists_the_same(source):
     """catalog_info without a filter keeps only what its summary needs of each bundle (real
     catalogs are mostly relatedImages, CSV metadata and bundle objects); the listing is the same."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import package_summary
-
     full = load_catalog(source)
     slim = load_catalog(source, slim=True)
     assert package_summary(slim) == package_summary(full)
