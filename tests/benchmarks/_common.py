@@ -317,23 +317,12 @@ def write_params(path: str, params: dict) -> str:
 
 def engine_params(mapping_file: str | None = None, mapping: list[str] | None = None,
                   registries: list[dict] | None = None, **options) -> dict:
-    """The module's options with its defaults, as run_mapping_mirror receives them."""
+    """The options of one engine run, as JSON for engine_child.py: only what is given, the
+    module's defaults come from its request types there."""
     params = {
         "mapping_file": [mapping_file] if mapping_file else [],
         "mapping": list(mapping or []),
-        "include": None,
-        "exclude": None,
-        "filter_by_os": None,
-        "digest_tag": "oc",
-        "parallel_images": 4,
-        "parallel_layers": 8,
-        "continue_on_error": True,
-        "report_file": None,
-        "progress_interval": 5.0,
         "registries": list(registries or []),
-        "auth_file": None,
-        "retries": 5,
-        "timeout": 60.0,
     }
     params.update({k: v for k, v in options.items() if v is not None})
     return params

@@ -63,8 +63,13 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     params_path = argv[0]
     profile_out = argv[argv.index("--profile") + 1] if "--profile" in argv else None
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+        MappingMirrorRequest,
+        TransferSettings,
+    )
     from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 
     with open(params_path) as f:
         params = json.load(f)
@@ -82,7 +87,13 @@ def main(argv: list[str]) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
     t0 = time.monotonic()
-    result = run_mapping_mirror(params, auth, check_mode=bool(params.get("_check_mode")))
+    request = MappingMirrorRequest(
+        mapping_files=tuple(params.get("mapping_file") or ()),
+        mapping=tuple(params.get("mapping") or ()),
+        transfer=TransferSettings(**{k: params[k] for k in TransferSettings.__dataclass_fields__ if k in params}),
+        connection=ConnectionSettings(**{k: params[k] for k in ConnectionSettings.__dataclass_fields__ if k in params}),
+    )
+    result = run_mapping_mirror(request, auth, check_mode=bool(params.get("_check_mode")))
     engine_seconds = time.monotonic() - t0
     if profiler is not None:
         profiler.disable()
