@@ -19,7 +19,7 @@
        discarding the values;
    (b) ours: ``load_fbc(dir, packages=<the filter's packages>)`` + ``apply_filter`` (default:
        channel heads) + ``catalog_images`` + ``plan_catalog`` (naming oc) + ``mapping_lines`` +
-       IDMS and ICSP manifests rendered to YAML, keeping ``--keep`` packages spread over the
+       IDMS and ICSP objects rendered to YAML, keeping ``--keep`` packages spread over the
        catalog. Reported as the ratio (b)/(a); the issue's target is at most 2x.
    (c) for information, ``load_fbc`` of the whole catalog (no package filter), in a child.
 3. Peak memory: (b) (and (a), for comparison) run in a child process per catalog size of
@@ -271,13 +271,12 @@ def run_ours(path: str, packages: list[str]) -> dict:
         catalog_images,
         filter_from_options,
     )
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
-        dump_yaml_documents,
-        icsp_manifests,
-        idms_manifests,
-        mapping_lines,
-        plan_catalog,
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.documents import dump_yaml_documents
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mirror_sets import (
+        icsp_objects,
+        idms_objects,
     )
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming import mapping_lines, plan_catalog
 
     flt = filter_from_options(list(packages))
     catalog = load_fbc(path, flt.package_names())
@@ -285,15 +284,15 @@ def run_ours(path: str, packages: list[str]) -> dict:
     images = catalog_images(filtered)
     planned = plan_catalog(CATALOG_IMAGE, images, DEST, "oc")
     lines = mapping_lines(planned)
-    idms = dump_yaml_documents(idms_manifests(planned, "bench"))
-    icsp = dump_yaml_documents(icsp_manifests(planned, "bench"))
+    idms = dump_yaml_documents(idms_objects(planned, "bench"))
+    icsp = dump_yaml_documents(icsp_objects(planned, "bench"))
     return {
         "loaded_packages": len(catalog.packages),
         "loaded_bundles": sum(len(p.bundles) for p in catalog.packages.values()),
         "kept_bundles": sum(len(p.bundles) for p in filtered.packages.values()),
         "images": len(images),
         "mapping_lines": len(lines),
-        "manifest_chars": len(idms) + len(icsp),
+        "mirror_set_chars": len(idms) + len(icsp),
         "warnings": warnings,
     }
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The peers' own test cases, replayed against plan.py.
+"""The peers' own test cases, replayed against the mirror planning (naming, mirror sets, CatalogSource).
 
 - ``oc_mapping_cases.yaml``: openshift/oc pkg/cli/admin/catalog tests (naming ``oc``).
 - ``expected/oc-mirror-v2_cases.yaml``: oc-mirror v2 tests (naming ``oc-mirror``); its filter cases
@@ -22,28 +22,31 @@ import pytest
 yaml = pytest.importorskip("yaml")
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, ConfigError
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
-    ImageReference,
-    PlannedImage,
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalog_source import (
     catalog_source,
     catalog_source_for,
     catalog_source_name,
-    catalog_target,
     cluster_catalog_for,
-    dump_yaml,
-    icsp_manifests,
-    idms_manifests,
-    itms_manifests,
-    mapping_lines,
-    mirror_set_manifests,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.documents import dump_yaml
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.endpoints import parse_destination
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mirror_sets import (
+    icsp_objects,
+    idms_objects,
+    itms_objects,
+    mirror_set_objects,
     mirror_sets,
-    parse_destination,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming import (
+    PlannedImage,
+    catalog_target,
+    mapping_lines,
     plan_catalog,
     plan_images,
     target_for,
     with_max_nested_paths,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 CATALOGS = os.path.join(REPO_ROOT, "..", "shared", "data", "catalogs")
@@ -237,11 +240,11 @@ def mirror_set_case(case, kind):
     mapping = {k: [v] for k, v in case["registry_mapping"].items()}
     if "want_error" in case:
         with pytest.raises(ConfigError, match="max_size"):
-            mirror_set_manifests(kind, case["object_name"], mapping, case["byte_limit"], numbered=False,
-                                 labels={"operators.openshift.org/catalog": "true"})
+            mirror_set_objects(kind, case["object_name"], mapping, case["byte_limit"], numbered=False,
+                               labels={"operators.openshift.org/catalog": "true"})
         return
-    objects = mirror_set_manifests(kind, case["object_name"], mapping, case["byte_limit"], numbered=False,
-                                   labels={"operators.openshift.org/catalog": "true"})
+    objects = mirror_set_objects(kind, case["object_name"], mapping, case["byte_limit"], numbered=False,
+                                 labels={"operators.openshift.org/catalog": "true"})
     assert len(objects) == 1
     assert dump_yaml(objects[0]) == case["want_yaml"]
 
@@ -260,7 +263,7 @@ def test_oc_generate_idms(case):
 
 @OC_MISSING
 @pytest.mark.parametrize("case", cases(OC, "icsp_split_cases"))
-@pytest.mark.parametrize("builder", [icsp_manifests, idms_manifests], ids=["ICSP", "IDMS"])
+@pytest.mark.parametrize("builder", [icsp_objects, idms_objects], ids=["ICSP", "IDMS"])
 def test_oc_split_mirror_sets(case, builder):
     # registries foo-N -> bar-N (each by digest) until keys + values reach 100000 bytes
     planned, total, index = [], 0, 0
@@ -346,9 +349,9 @@ def same_mirror_sets(got, expected):
 def test_v2_idms_itms_files(case):
     planned = image_list(case["imgList"])
     files = []
-    if idms_manifests(planned, naming="oc-mirror"):
+    if idms_objects(planned, naming="oc-mirror"):
         files.append("idms-oc-mirror.yaml")
-    if itms_manifests(planned, naming="oc-mirror"):
+    if itms_objects(planned, naming="oc-mirror"):
         files.append("itms-oc-mirror.yaml")
     assert len(files) == case["expectedNumberFilesGenerated"]
     assert files == case["expectedFiles"]
@@ -357,13 +360,13 @@ def test_v2_idms_itms_files(case):
 @V2_MISSING
 @pytest.mark.parametrize("case", cases(V2, "generate_idms_cases", "caseName"))
 def test_v2_generate_idms(case):
-    same_mirror_sets(idms_manifests(image_list(case["imgList"]), naming="oc-mirror"), case["expected"])
+    same_mirror_sets(idms_objects(image_list(case["imgList"]), naming="oc-mirror"), case["expected"])
 
 
 @V2_MISSING
 @pytest.mark.parametrize("case", cases(V2, "generate_itms_cases", "caseName"))
 def test_v2_generate_itms(case):
-    same_mirror_sets(itms_manifests(image_list(case["imgList"]), naming="oc-mirror"), case["expected"])
+    same_mirror_sets(itms_objects(image_list(case["imgList"]), naming="oc-mirror"), case["expected"])
 
 
 @V2_MISSING
@@ -520,7 +523,7 @@ def test_v2_cached_catalog(case):
 
 
 # ---------------------------------------------------------------------------------------------
-# cross-mode: our manifests for the oc catalog cases are accepted by CatalogSource naming rules
+# cross-mode: our objects for the oc catalog cases are accepted by CatalogSource naming rules
 
 
 @OC_MISSING

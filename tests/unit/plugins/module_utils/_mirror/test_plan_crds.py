@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every manifest kind plan.py writes, validated against the real upstream CRD schema.
+"""Every Kubernetes object kind the mirror planning writes, validated against the real upstream CRD schema.
 
 The CRDs are the ones in the shared corpus (``<repo>/../shared/data/crds``); the schema of the
 served (storage) version is used, ``x-kubernetes-*`` extensions (CEL rules and the like) ignored
@@ -19,17 +19,23 @@ import pytest
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.plan import (
-    PlannedImage,
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalog_source import (
     catalog_source,
     catalog_source_for,
     cluster_catalog,
     cluster_catalog_for,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.documents import (
     dump_yaml,
     dump_yaml_documents,
-    icsp_manifests,
-    idms_manifests,
-    itms_manifests,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mirror_sets import (
+    icsp_objects,
+    idms_objects,
+    itms_objects,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming import (
+    PlannedImage,
     plan_catalog,
     plan_images,
 )
@@ -119,9 +125,9 @@ def planned_sets():
 @pytest.mark.parametrize("naming, catalog, planned", list(planned_sets()))
 @pytest.mark.parametrize("scope", [None, "repository", "registry", "namespace"])
 def test_mirror_sets_are_valid(naming, catalog, planned, scope):
-    objects = (icsp_manifests(planned, "catalog-x", scope, naming=naming)
-               + idms_manifests(planned, "catalog-x", scope, naming=naming)
-               + itms_manifests(planned, "catalog-x", scope, naming=naming))
+    objects = (icsp_objects(planned, "catalog-x", scope, naming=naming)
+               + idms_objects(planned, "catalog-x", scope, naming=naming)
+               + itms_objects(planned, "catalog-x", scope, naming=naming))
     assert {o["kind"] for o in objects} == {"ImageContentSourcePolicy", "ImageDigestMirrorSet", "ImageTagMirrorSet"}
     for obj in objects:
         assert_valid(obj)
@@ -130,7 +136,7 @@ def test_mirror_sets_are_valid(naming, catalog, planned, scope):
 
 
 @pytest.mark.parametrize("naming, catalog, planned", list(planned_sets()))
-def test_catalog_manifests_are_valid(naming, catalog, planned):
+def test_catalog_objects_are_valid(naming, catalog, planned):
     entry = [p for p in planned if p.image_type == "operatorCatalog"][0]
     assert_valid(catalog_source_for(entry, naming))
     assert_valid(catalog_source_for(entry, naming, display_name="Red Hat Operators", publisher="Me",
@@ -145,21 +151,21 @@ def test_split_mirror_sets_are_valid():
     digest = D[6]
     planned = [PlannedImage(parse(f"quay.io/ns{i}/img@{digest}"), parse(f"mirror.example.com/ns{i}/img:x@{digest}"))
                for i in range(300)]
-    for builder in (icsp_manifests, idms_manifests):
+    for builder in (icsp_objects, idms_objects):
         objects = builder(planned, "big", max_size=2000)
         assert len(objects) > 5
         for obj in objects:
             assert_valid(obj)
 
 
-def test_schema_catches_a_broken_manifest():
+def test_schema_catches_a_broken_object():
     """The validator is not vacuous: a wrong type and a bad mirror are reported."""
     obj = catalog_source("x", "quay.io/a/b:1")
     obj["spec"]["priority"] = "high"
     dummy, validator = crd_validator("CatalogSource")
     assert list(validator.iter_errors(obj))
     planned = plan_images(["quay.io/a/b@" + D[7]], "mirror.example.com")
-    idms = idms_manifests(planned, "c")[0]
+    idms = idms_objects(planned, "c")[0]
     idms["spec"]["imageDigestMirrors"][0]["mirrors"] = ["https://not a registry"]
     dummy, validator = crd_validator("ImageDigestMirrorSet")
     assert list(validator.iter_errors(idms))
