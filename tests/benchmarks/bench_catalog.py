@@ -143,7 +143,8 @@ def _source_fingerprint(source: str) -> str:
 
 def templates(source: str) -> list[tuple[str, str]]:
     """(package name, catalog.json text of replica 0) for every package of ``source``."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import dumps_blobs, load_fbc, package_blobs
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import dumps_blobs, package_blobs
 
     catalog = load_fbc(source)
     names = set(catalog.packages)
@@ -265,12 +266,10 @@ def run_baseline(path: str) -> dict:
 def run_ours(path: str, packages: list[str]) -> dict:
     """(b) load only the filter's packages, filter, list the images, plan, render the files."""
     _import_collection()
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
-        apply_filter,
-        catalog_images,
-        filter_from_options,
-    )
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import apply_filter
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.images import catalog_images
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import filter_from_options
     from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.documents import dump_yaml_documents
     from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mirror_sets import (
         icsp_objects,
@@ -300,7 +299,7 @@ def run_ours(path: str, packages: list[str]) -> dict:
 def run_whole(path: str) -> tuple:
     """(c) load the whole catalog, no package filter."""
     _import_collection()
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
 
     catalog = load_fbc(path)
     return catalog, {"packages": len(catalog.packages),
@@ -320,7 +319,7 @@ def child_main(argv: list[str]) -> int:
     what, path, packages = argv[0], argv[1], argv[2:]
     _import_collection()
     # Import before measuring so "rss_after_import" is the floor the contender starts from.
-    for module in ("catalog", "catalog_filter", "plan"):
+    for module in ("_catalog.fbc", "_catalog.filter", "_catalog.images", "_catalog.options", "_mirror.plan"):
         importlib.import_module(f"ansible_collections.airgap.operatorhub.plugins.module_utils.{module}")
 
     floor = _vm_hwm_kib()

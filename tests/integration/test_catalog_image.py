@@ -19,7 +19,9 @@ import tempfile
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, RegistryConfig
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import load_catalog_image
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool

@@ -18,7 +18,7 @@ import json
 import os
 import tarfile
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import LABEL_CONFIGS, LABEL_DATABASE
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import LABEL_CONFIGS, LABEL_DATABASE
 
 from .images import skopeo
 

@@ -5,7 +5,7 @@
 
 The image's manifest is resolved (one platform picked from an index), the config's labels say
 where the catalog lives in the image (FBC directory or sqlite file), and the layers are streamed
-in order through :func:`catalog_extract.apply_layers`, whiteouts included, extracting only that
+in order through :func:`layers.apply_layers`, whiteouts included, extracting only that
 path. Every layer is read to its end so the registry client checks its digest.
 
 The extraction is cached under ``cache_dir`` keyed by the manifest digest (and the platform when
@@ -21,17 +21,18 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any, Callable, Collection, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import PackageNames
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import (
     LABEL_CONFIGS,
     LABEL_DATABASE,
     IndexLocation,
-    apply_layers,
     index_location,
     load_extracted,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import apply_layers
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, RegistryError
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 
@@ -40,9 +41,6 @@ _MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _META = "meta.json"
 _ROOT = "rootfs"
 _CACHE_FORMAT = 1
-
-PackageSelector = Union[None, Collection[str], Callable[[str], bool]]
-
 
 def default_cache_dir() -> str:
     """``$XDG_CACHE_HOME/airgap.operatorhub/catalogs`` (``~/.cache/...`` when unset)."""
@@ -199,7 +197,7 @@ def _extract(client: Any, repo: str, manifest: Any, location: IndexLocation,
 
 
 def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Optional[str] = None,
-                       packages: PackageSelector = None,
+                       packages: PackageNames = None,
                        platform: str = "linux/amd64", slim: bool = False) -> Tuple[Catalog, str, Dict[str, str]]:
     """Load the catalog of image ``ref`` (read through ``pool``, a RegistryPool).
 

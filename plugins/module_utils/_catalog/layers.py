@@ -16,77 +16,14 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-from typing import Any, BinaryIO, Callable, Collection, Iterable, Mapping, Optional, Set, Union
+from typing import BinaryIO, Iterable, Optional, Set
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
-
-LABEL_CONFIGS = "operators.operatorframework.io.index.configs.v1"
-LABEL_DATABASE = "operators.operatorframework.io.index.database.v1"
 
 WHITEOUT_PREFIX = ".wh."
 WHITEOUT_OPAQUE = ".wh..wh..opq"
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-class IndexLocation:
-    """Where the catalog lives inside a catalog image: ``kind`` is ``fbc`` (a directory) or
-    ``sqlite`` (a database file); ``path`` is absolute inside the image."""
-
-    __slots__ = ("kind", "path")
-
-    def __init__(self, kind: str, path: str):
-        self.kind = kind
-        self.path = path
-
-    @property
-    def prefix(self) -> str:
-        """The ``only_prefix`` to give apply_layers to unpack just the catalog."""
-        return self.path
-
-    def local_path(self, dest_dir: str) -> str:
-        """The catalog's path once the layers are applied under ``dest_dir``."""
-        rel = _prefix_norm(self.path) or ""
-        return os.path.join(dest_dir, *rel.split("/")) if rel else dest_dir
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, IndexLocation) and (self.kind, self.path) == (other.kind, other.path)
-
-    def __repr__(self) -> str:
-        return f"IndexLocation({self.kind!r}, {self.path!r})"
-
-
-def index_location(labels: Optional[Mapping[str, str]], image: str = "the catalog image") -> IndexLocation:
-    """Choose the loader from the image config labels: the FBC directory label wins over the
-    sqlite database label (images built during the migration carry both, and opm serves the FBC)."""
-    labels = labels or {}
-    configs = labels.get(LABEL_CONFIGS)
-    if configs:
-        return IndexLocation("fbc", configs)
-    database = labels.get(LABEL_DATABASE)
-    if database:
-        return IndexLocation("sqlite", database)
-    raise CatalogError(f"{image}: neither the {LABEL_CONFIGS} label (FBC directory) nor the {LABEL_DATABASE} "
-                       "label (sqlite database) is set in the image config, so it is not an operator catalog "
-                       "image; give a catalog (index) image, an FBC directory or an index.db")
-
-
-def load_extracted(dest_dir: str, location: IndexLocation,
-                   packages: Union[None, Collection[str], Callable[[str], bool]] = None, slim: bool = False) -> Any:
-    """Load the catalog unpacked under ``dest_dir`` by :func:`apply_layers` (``slim``: see ``load_fbc``)."""
-    path = location.local_path(dest_dir)
-    if location.kind == "sqlite":
-        from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sqlite import load_sqlite
-        catalog = load_sqlite(path)
-        if packages is not None:
-            keep = packages if callable(packages) else frozenset(packages).__contains__
-            catalog.packages = {n: p for n, p in catalog.packages.items() if keep(n)}
-        return catalog
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc
-    if not os.path.exists(path):
-        raise CatalogError(f"{location.path}: the FBC directory named by the {LABEL_CONFIGS} label is not in the "
-                           "image layers")
-    return load_fbc(path, packages, slim)
 
 
 def _normalize(name: str, what: str) -> str:
@@ -107,10 +44,11 @@ def _normalize(name: str, what: str) -> str:
     return "/".join(parts)
 
 
-def _prefix_norm(only_prefix: Optional[str]) -> Optional[str]:
+def normalize_prefix(only_prefix: Optional[str]) -> Optional[str]:
+    """An image path (``/configs``) as a clean relative path (``configs``); refuses '..'."""
     if only_prefix is None:
         return None
-    rel = "/".join(p for p in only_prefix.split("/") if p not in ("", "."))
+    rel = "/".join(part for part in only_prefix.split("/") if part not in ("", "."))
     if ".." in rel.split("/"):
         raise CatalogError(f"only_prefix {only_prefix!r} must not contain '..'")
     return rel
@@ -287,7 +225,7 @@ def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: 
     path) limits the extraction to that path and what is below it; whiteouts that touch it
     still apply. Each stream is read once, front to back.
     """
-    prefix = _prefix_norm(only_prefix)
+    prefix = normalize_prefix(only_prefix)
     os.makedirs(dest_dir, exist_ok=True)
     for index, stream in enumerate(layer_streams):
         label = getattr(stream, "name", None)

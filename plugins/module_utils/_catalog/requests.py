@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
-    filter_from_options,
-    load_imageset_config,
-)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import load_imageset_config
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import filter_from_options
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 

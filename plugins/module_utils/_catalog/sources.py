@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import apply_filter, catalog_images
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import apply_filter
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import load_catalog_image
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.images import catalog_images
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import (
     DEFAULT_PLATFORM,
     CatalogSpec,

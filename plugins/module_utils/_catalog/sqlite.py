@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Legacy sqlite ``index.db`` catalogs, read into the FBC model of :mod:`catalog`.
+"""Legacy sqlite ``index.db`` catalogs, read into the FBC model of :mod:`model`.
 
 The database is opened read-only and never migrated. Older schema versions lack tables that
 newer ones have (``properties``, ``dependencies``, bundle-keyed ``api_provider``); what those

@@ -12,20 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import apply_filter
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.images import catalog_images
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import ImageSetConfig, IscCatalog, load_imageset_config
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import (
     CatalogFilter,
     ChannelSelector,
-    ImageSetConfig,
-    IscCatalog,
     PackageSelector,
-    apply_filter,
-    catalog_images,
     filter_from_options,
-    load_imageset_config,
-    parse_requirement_range,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import parse_version
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import parse_requirement_range, parse_version
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 
 COMMUNITY = Path(__file__).resolve().parents[5] / ".." / "shared" / "data" / "catalogs" / "fbc" / \

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_fbc, render_fbc
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import (
     LABEL_CONFIGS,
     LABEL_DATABASE,
     IndexLocation,
-    apply_layers,
     index_location,
     load_extracted,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import apply_layers
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 from tests.support.corpus import CORPUS, needs_corpus
 

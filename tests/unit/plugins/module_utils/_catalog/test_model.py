@@ -11,20 +11,16 @@ import os
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog import model as cat_mod
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import (
-    Catalog,
-    Channel,
-    ChannelEntry,
-    Version,
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog import fbc as fbc_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import (
     iter_fbc_blobs,
     iter_fbc_files,
-    load_catalog,
     load_fbc,
-    parse_version,
-    render_fbc,
-    write_fbc,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, Channel, ChannelEntry
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc, write_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import Version, parse_version
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 from tests.support.corpus import CORPUS, inventory, needs_corpus
 
@@ -242,7 +238,7 @@ def test_json_stream_across_small_chunks(tmp_path, monkeypatch):
     text = "".join(json.dumps(b, indent=(i % 3) or None, ensure_ascii=bool(i % 2)) + ("\n" if i % 2 else "  ")
                    for i, b in enumerate(blobs))
     (tmp_path / "catalog.json").write_text(text, encoding="utf-8")
-    monkeypatch.setattr(cat_mod, "_CHUNK", 16)
+    monkeypatch.setattr(fbc_module, "_CHUNK", 16)
     got = list(iter_fbc_blobs(str(tmp_path)))
     assert [b for dummy, b in got] == blobs
     # origins carry the right line number

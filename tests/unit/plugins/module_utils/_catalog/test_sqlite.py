@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog, load_fbc, render_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sqlite import (
     load_sqlite,
     sqlite_schema_version,

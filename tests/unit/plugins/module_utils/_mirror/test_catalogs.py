@@ -20,7 +20,7 @@ import pytest
 yaml = pytest.importorskip("yaml")
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import load_catalog
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.info import catalog_info, package_summary
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import (
     CatalogInfoRequest,
