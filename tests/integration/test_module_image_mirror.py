@@ -45,7 +45,8 @@ def test_four_ways(tmp_path, image_set, plain_registry, registry_factory, skopeo
     assert check["changed"] is True
     assert len(check["missing"]) == len(lines)
     assert check["copied"] == [] and check["bytes_sent"] == 0
-    with pytest.raises(Exception):
+    # Check mode sent nothing: the registry answers (we are logged in) that the manifest is unknown.
+    with pytest.raises(RuntimeError, match="manifest unknown"):
         skopeo_inspect(target, f"mirror/{image_set.images[0].name}:{image_set.images[0].tag}", raw=True)
 
     real = run_task(str(tmp_path / "real"), MODULE, args, module_defaults=defaults).result
