@@ -21,7 +21,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mirror_
 def test_yaml_is_written_like_oc():
     obj = mirror_set_objects("ImageContentSourcePolicy", "c", {"docker.io": ["quay.io"]},
                              labels={"operators.openshift.org/catalog": "true"})[0]
-    assert dump_yaml(obj) == (
+    text = (
         "apiVersion: operator.openshift.io/v1alpha1\n"
         "kind: ImageContentSourcePolicy\n"
         "metadata:\n"
@@ -34,7 +34,8 @@ def test_yaml_is_written_like_oc():
         "    - quay.io\n"
         "    source: docker.io\n"
     )
-    assert dump_yaml_documents([obj, obj]) == ("---\n" + dump_yaml(obj)) * 2
+    assert dump_yaml(obj) == text
+    assert dump_yaml_documents([obj, obj]) == "---\n" + text + "---\n" + text
 
 
 def test_long_references_are_not_folded():
