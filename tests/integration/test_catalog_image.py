@@ -24,7 +24,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import load_catalog_image
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from tests.support.catalog_images import (
     LABEL_CONFIGS,
     LABEL_DATABASE,

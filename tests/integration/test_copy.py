@@ -17,7 +17,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfe
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options

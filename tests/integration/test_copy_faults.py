@@ -17,7 +17,7 @@ import time
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
@@ -116,7 +116,7 @@ import json, sys
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 
 config = json.load(open(sys.argv[1]))
 entries, _ = parse_lines(config["lines"], "mapping.txt")

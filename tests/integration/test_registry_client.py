@@ -33,7 +33,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
     parse_manifest,
     sha256_digest,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryClient, RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryClient
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
 
 # Small chunk size so that "large" (streamed PATCH) uploads stay cheap in tests.
@@ -308,8 +309,9 @@ def test_token_flow_scopes_and_cache(token_registry, skopeo_inspect):
     assert skopeo_inspect(token_registry, f"{src}:v1", raw=True) == manifest.raw
 
     # an expired token is refreshed once on a 401
-    with client._lock:
-        client._tokens = {k: ("expired-or-bogus", v[1]) for k, v in client._tokens.items()}
+    tokens = client._authenticator
+    with tokens._lock:
+        tokens._tokens = {k: ("expired-or-bogus", v[1]) for k, v in tokens._tokens.items()}
     assert client.get_manifest(src, "v1").digest == manifest.digest
 
 

@@ -21,7 +21,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.reques
     DEFAULT_PLATFORM,
     CatalogSpec,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     AirgapError,

@@ -14,7 +14,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progres
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import STATUSES, Copier, CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryPool
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 # How many failures the task message spells out; the full list is in `failures` and the report.

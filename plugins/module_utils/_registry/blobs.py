@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The blob calls of the registry client: size, streamed download, mount, upload.
+
+A download resumes with a Range request after a dropped connection and checks the digest after
+the last chunk. An upload is retried only as a whole: a new upload session fed from a fresh call
+of its source factory; content that does not match its digest is never committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+from typing import Callable, ContextManager, Iterable, Iterator
+from urllib.parse import urlencode, urljoin
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.token import repository_scope
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.transport import (
+    Response,
+    TransientError,
+    Urllib3Error,
+    error_code,
+    error_text,
+    quote_path,
+    release_response,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import DigestMismatch, RegistryError
+
+log = logging.getLogger("airgap.operatorhub.registry")
+
+# Blobs up to this size are read into memory and sent in one PUT (one request fewer); larger
+# ones are streamed. Bounded so that parallel_layers uploads in flight stay within a few MiB.
+SMALL_BLOB = 1 << 20
+
+
+def digest_algorithm(digest: str) -> str:
+    """The hash algorithm of ``digest``; RegistryError unless sha256, sha384 or sha512."""
+    algorithm = digest.split(":", 1)[0]
+    if algorithm not in ("sha256", "sha384", "sha512"):
+        raise RegistryError(f"digest {digest!r} uses an unsupported algorithm: use sha256 or sha512")
+    return algorithm
+
+
+class BlobsMixin:
+    """The blob calls of RegistryClient, sent through its ``_request`` and ``_transport``,
+    failing through its ``_fail``."""
+
+    def blob_size(self, repo: str, digest: str) -> int | None:
+        scopes = [repository_scope(repo, "pull")]
+        response = self._request(
+            "HEAD", f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}", scopes=scopes, follow_redirects=True
+        )
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise self._fail(response, "HEAD", f"blob {repo}@{digest}", scopes)
+        length = response.headers.get("Content-Length")
+        return int(length) if length and length.isdigit() else None
+
+    @contextlib.contextmanager
+    def open_blob(self, repo: str, digest: str, chunk_size: int = 1 << 20) -> Iterator[Iterator[bytes]]:
+        """Stream a blob: ``with client.open_blob(repo, digest) as chunks: for chunk in chunks: ...``.
+
+        Follows redirects to storage backends (without the registry's Authorization), resumes
+        with a Range request when the connection drops mid-body, and raises DigestMismatch after
+        the last chunk if the content does not hash to ``digest``.
+        """
+        scopes = [repository_scope(repo, "pull")]
+        algorithm = digest_algorithm(digest)
+        state = {"response": None}
+        response = self._request(
+            "GET", f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}", scopes=scopes, stream=True, follow_redirects=True
+        )
+        if response.status != 200:
+            raise self._fail(response, "GET", f"blob {repo}@{digest}", scopes)
+        state["response"] = response
+        final_url = response.geturl() if hasattr(response, "geturl") else None
+        try:
+            yield self._blob_chunks(state, repo, digest, algorithm, chunk_size, final_url, scopes)
+        finally:
+            if state["response"] is not None:
+                release_response(state["response"], drain=False)
+
+    def _blob_chunks(self, state, repo, digest, algorithm, chunk_size, final_url, scopes) -> Iterator[bytes]:
+        hasher = hashlib.new(algorithm)
+        received = 0
+        length = state["response"].headers.get("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        path = f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}"
+        resumes = 0
+        skip = 0
+        while True:
+            response = state["response"]
+            try:
+                for chunk in response.stream(chunk_size, decode_content=False):
+                    if skip:
+                        if len(chunk) <= skip:
+                            skip -= len(chunk)
+                            continue
+                        chunk = chunk[skip:]
+                        skip = 0
+                    hasher.update(chunk)
+                    received += len(chunk)
+                    yield chunk
+                if expected is None or received >= expected:
+                    break
+                cause = f"connection dropped after {received} of {expected} bytes"
+            except Urllib3Error as exc:
+                cause = f"connection dropped after {received} bytes: {type(exc).__name__}"
+            except OSError as exc:
+                cause = f"connection dropped after {received} bytes: {exc}"
+            release_response(response, drain=False)
+            state["response"] = None
+            resumes += 1
+            self._transport.wait_or_raise(resumes, TransientError(cause), "GET", self._transport.url(path))
+            response = self._request(
+                "GET", path, scopes=scopes, stream=True, follow_redirects=True,
+                headers={"Range": f"bytes={received}-"},
+            )
+            state["response"] = response
+            if response.status == 206:
+                skip = 0
+                content_range = response.headers.get("Content-Range", "")
+                match = re.match(r"bytes (\d+)-", content_range)
+                if match and int(match.group(1)) != received:
+                    skip = received - int(match.group(1))
+                    if skip < 0:
+                        raise RegistryError(f"blob {repo}@{digest} on {self.host}: bad Content-Range on resume")
+            elif response.status == 200:
+                skip = received  # the server ignored Range: skip what we already have
+            else:
+                raise self._fail(response, "GET", f"blob {repo}@{digest}", scopes)
+        actual = f"{algorithm}:{hasher.hexdigest()}"
+        if actual != digest:
+            raise DigestMismatch(
+                f"blob {self.host}/{repo}@{digest}: received {received} bytes that hash to {actual}; "
+                "the registry or a proxy served other content"
+            )
+
+    def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
+        """Cross-repository mount; True if mounted (201), False if the registry declined (202)."""
+        scopes = [repository_scope(repo, "pull,push"), repository_scope(from_repo, "pull")]
+        query = urlencode([("mount", digest), ("from", from_repo)])
+        response = self._request(
+            "POST", f"/v2/{quote_path(repo)}/blobs/uploads/?{query}", scopes=scopes, body=b"",
+            headers={"Content-Length": "0"},
+        )
+        if response.status == 201:
+            return True
+        if response.status == 202:
+            self._cancel(response.headers.get("Location"), response.url, scopes)
+            return False
+        raise self._fail(response, "POST", f"mount of blob {digest} from {from_repo} into {repo}", scopes)
+
+    def _start_upload(self, repo: str, scopes) -> str:
+        response = self._request(
+            "POST", f"/v2/{quote_path(repo)}/blobs/uploads/", scopes=scopes, body=b"", headers={"Content-Length": "0"}
+        )
+        if response.status != 202:
+            raise self._fail(response, "POST", f"blob upload to {repo}", scopes)
+        location = response.headers.get("Location")
+        if not location:
+            raise RegistryError(f"registry {self.host} started an upload to {repo} without a Location header")
+        return urljoin(response.url, location)
+
+    def _cancel(self, location: str | None, base: str, scopes) -> None:
+        """Best-effort DELETE of an upload session, so nothing is left half-written."""
+        if not location:
+            return
+        url = urljoin(base, location)
+        try:
+            response = self._request("DELETE", url, scopes=scopes, replayable=False)
+            if not isinstance(response, Response):
+                release_response(response)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
+            log.debug("cancelling upload on %s failed: %s", self.host, self._secrets.redact(str(exc)))
+
+    def upload_blob(
+        self,
+        repo: str,
+        digest: str,
+        size: int,
+        source: Callable[[], ContextManager[Iterable[bytes]]],
+        chunk_size: int = SMALL_BLOB,
+        verified: bool = False,
+    ) -> int:
+        """Upload a blob from ``source()`` (called again for each attempt); returns bytes sent.
+
+        Blobs up to ``chunk_size`` go in one PUT after reading them into memory; larger ones are
+        streamed in one PATCH (Content-Length ``size``) and committed by a PUT. If the content
+        does not hash to ``digest`` or has another size, the session is deleted and
+        DigestMismatch raised: nothing is committed.
+
+        ``verified=True`` says the source checks the digest itself before its last chunk is
+        consumed (as ``open_blob`` does), so the content is not hashed a second time here; its
+        DigestMismatch still aborts the upload before the commit.
+        """
+        scopes = [repository_scope(repo, "pull,push")]
+        algorithm = digest_algorithm(digest)
+        attempt = 0
+        while True:
+            location = None
+            try:
+                location = self._start_upload(repo, scopes)
+                hasher = None if verified else hashlib.new(algorithm)
+                if size <= chunk_size:
+                    sent = self._upload_small(location, repo, digest, size, source, hasher, scopes)
+                else:
+                    sent = self._upload_stream(location, repo, digest, size, source, hasher, scopes)
+                location = None
+                return sent
+            except TransientError as transient:
+                self._cancel(location, self._transport.base(), scopes)
+                attempt += 1
+                self._transport.wait_or_raise(attempt, transient, "upload of blob", f"{self._transport.base()}/v2/{repo}/blobs/{digest}")
+            except BaseException:
+                self._cancel(location, self._transport.base(), scopes)
+                raise
+
+    def _mismatch(self, repo: str, digest: str, size: int, actual: str, count: int) -> DigestMismatch:
+        return DigestMismatch(
+            f"blob {digest} for {self.host}/{repo}: the source gave {count} bytes hashing to {actual} "
+            f"(expected {size} bytes); nothing was committed: the source is corrupt or changed"
+        )
+
+    def _upload_small(self, location, repo, digest, size, source, hasher, scopes) -> int:
+        data = bytearray()
+        count = 0
+        with source() as chunks:
+            for chunk in chunks:
+                if hasher is not None:
+                    hasher.update(chunk)
+                count += len(chunk)
+                if count <= size:
+                    data += chunk
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
+        if actual != digest or count != size:
+            raise self._mismatch(repo, digest, size, actual, count)
+        url = location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
+        response = self._request(
+            "PUT", url, scopes=scopes, body=bytes(data), replayable=False,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+        )
+        self._check_committed(response, repo, digest, scopes)
+        return len(data)
+
+    def _upload_stream(self, location, repo, digest, size, source, hasher, scopes) -> int:
+        counted = {"count": 0}
+
+        def body() -> Iterator[bytes]:
+            # Exactly ``size`` bytes go on the wire whatever the source yields, so the HTTP
+            # framing stays valid; a short or long source is caught by the check below.
+            sent = 0
+            with source() as chunks:
+                for chunk in chunks:
+                    if hasher is not None:
+                        hasher.update(chunk)
+                    counted["count"] += len(chunk)
+                    if sent < size:
+                        piece = bytes(chunk[: size - sent])
+                        sent += len(piece)
+                        yield piece
+            while sent < size:
+                pad = min(1 << 20, size - sent)
+                sent += pad
+                yield b"\0" * pad
+
+        generator = body()
+        try:
+            response = self._request(
+                "PATCH", location, scopes=scopes, body=generator, replayable=False,
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            )
+        finally:
+            generator.close()
+        if response.status != 202 and response.status != 204:
+            raise self._fail(response, "PATCH", f"blob upload of {digest} to {repo}", scopes)
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
+        if actual != digest or counted["count"] != size:
+            raise self._mismatch(repo, digest, size, actual, counted["count"])
+        next_location = urljoin(location, response.headers.get("Location") or location)
+        url = next_location + ("&" if "?" in next_location else "?") + urlencode([("digest", digest)])
+        commit = self._request(
+            "PUT", url, scopes=scopes, body=b"", replayable=False, headers={"Content-Length": "0"}
+        )
+        self._check_committed(commit, repo, digest, scopes)
+        return size
+
+    def _check_committed(self, response, repo, digest, scopes) -> None:
+        if response.status not in (201, 204):
+            if response.status == 400 and error_code(response.data) in ("DIGEST_INVALID", "SIZE_INVALID"):
+                raise DigestMismatch(self._secrets.redact(
+                    f"blob {digest} for {self.host}/{repo}: the registry rejected the content"
+                    f"{error_text(response.data, prefix=': ')}"
+                ))
+            raise self._fail(response, "PUT", f"blob upload of {digest} to {repo}", scopes)
+        returned = response.headers.get("Docker-Content-Digest")
+        if returned and returned != digest:
+            raise DigestMismatch(f"blob {self.host}/{repo}: uploaded {digest} but the registry stored {returned}")
