@@ -18,7 +18,6 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc im
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import (
     LABEL_CONFIGS,
     LABEL_DATABASE,
-    IndexLocation,
     index_location,
     load_extracted,
 )
@@ -172,20 +171,6 @@ def test_truncated_layer(tmp_path):
         apply_layers([io.BufferedReader(io.BytesIO(whole[:5000]))], str(tmp_path))
 
 
-@pytest.mark.parametrize("labels,expected", [
-    ({LABEL_CONFIGS: "/configs"}, IndexLocation("fbc", "/configs")),
-    ({LABEL_DATABASE: "/database/index.db"}, IndexLocation("sqlite", "/database/index.db")),
-    ({LABEL_DATABASE: "/database/index.db", LABEL_CONFIGS: "/configs"}, IndexLocation("fbc", "/configs")),
-])
-def test_index_location_from_labels(labels, expected):
-    assert index_location(labels) == expected
-
-
-def test_index_location_without_labels():
-    with pytest.raises(CatalogError, match="quay.io/x/y:1: neither"):
-        index_location({"other": "x"}, "quay.io/x/y:1")
-
-
 def _fbc_layers(src):
     """The FBC split over two layers the way an image build would, plus a whiteout of junk."""
     files = []
@@ -220,8 +205,3 @@ def test_sqlite_image_layer(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["database"]
     catalog = load_extracted(str(tmp_path), location, packages=["prometheus"])
     assert list(catalog.packages) == ["prometheus"] and len(catalog.packages["prometheus"].bundles) == 3
-
-
-def test_load_extracted_missing_configs(tmp_path):
-    with pytest.raises(CatalogError, match="/configs: the FBC directory named by the"):
-        load_extracted(str(tmp_path), IndexLocation("fbc", "/configs"))
