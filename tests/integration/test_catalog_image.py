@@ -35,13 +35,13 @@ from tests.support.catalog_images import (
     push_catalog,
     tar_layer,
 )
+from tests.support import corpus
 from tests.support.images import skopeo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.path.join(ROOT, "..", "shared", "data", "catalogs")
-TEST_CATALOG = os.path.join(CORPUS, "fbc", "oc-mirror", "integration-test-catalogs", "test-catalog-latest")
-OC_DECLCFG = os.path.join(CORPUS, "fbc", "oc", "test-declcfg")
-OC_SQLITE = os.path.join(CORPUS, "sqlite", "oc-test.db")
+TEST_CATALOG = str(corpus.TEST_CATALOG_LATEST)
+OC_DECLCFG = str(corpus.OC_DECLCFG)
+OC_SQLITE = str(corpus.OC_SQLITE)
+pytestmark = corpus.needs(corpus.TEST_CATALOG_LATEST, corpus.OC_DECLCFG, corpus.OC_SQLITE)
 
 
 def empty_auth_file():

@@ -20,8 +20,8 @@ import os
 import pytest
 import yaml
 
-from tests.integration.test_catalog_image import TEST_CATALOG
 from tests.support.catalog_images import push_catalog, write_demo_fbc
+from tests.support.corpus import TEST_CATALOG_LATEST
 from tests.support.playbook import run_task
 
 MIRROR = "airgap.operatorhub.catalog_mirror"
@@ -51,7 +51,9 @@ def _four_ways(tmp_path, module, args, defaults):
 
 @pytest.fixture(scope="module")
 def test_catalog_image(plain_registry, tmp_path_factory):
-    ref, digest = push_catalog(TEST_CATALOG, tmp_path_factory.mktemp("catalog"), plain_registry,
+    if not TEST_CATALOG_LATEST.is_dir():
+        pytest.skip(f"test fixture not found: {TEST_CATALOG_LATEST}")
+    ref, digest = push_catalog(str(TEST_CATALOG_LATEST), tmp_path_factory.mktemp("catalog"), plain_registry,
                                "catalogs/test-catalog", "latest")
     return ref, digest
 

@@ -7,7 +7,6 @@ ranges, channel graphs, default channels, deprecations; and on a real catalog.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +17,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.option
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 from tests.support.catalog_blobs import bundle, chain_package, make_catalog, names
-
-COMMUNITY = Path(__file__).resolve().parents[5] / ".." / "shared" / "data" / "catalogs" / "fbc" / \
-    "community-operators-prod" / "v4.21"
+from tests.support.corpus import COMMUNITY, needs
 
 
 def canon(catalog):
@@ -221,75 +218,33 @@ def test_deprecations_follow_the_kept_content():
 # --------------------------------------------------------------------------------------------
 # A real catalog
 
-# The head of each of the 78 channels of the community catalog, per package, read off its
-# catalog.yaml files (the entry no other entry of the channel replaces or skips); several
+# The head of each of the 11 channels of the community catalog in tests/fixtures, per package, read
+# off its catalog.yaml files (the entry no other entry of the channel replaces or skips); several
 # channels of a package may share a head.
 COMMUNITY_HEADS = {
-    "apicurio-registry-3": ["apicurio-registry-3.v3.2.6", "apicurio-registry-3.v3.3.1"],
-    "aws-neuron-operator": ["aws-neuron-operator.v1.2.0"],
     "cat-facts-operator": ["cat-facts-operator.v1.1.2"],
-    "clusterpulse": ["clusterpulse.v0.3.0", "clusterpulse.v1.0.2"],
-    "dotvirt-operator": ["dotvirt-operator.v0.0.32"],
     "ecr-secret-operator": ["ecr-secret-operator.v0.5.0"],
     "hive-operator": [
         "hive-operator.v1.2.5274-c04833d", "hive-operator.v2.3.3039-60b8a9a", "hive-operator.v2.4.3231-ba51985",
         "hive-operator.v2.5.3516-a2ed9b3",
     ],
-    "infinispan": [
-        "infinispan-operator.v2.2.5", "infinispan-operator.v2.3.8", "infinispan-operator.v2.4.18",
-        "infinispan-operator.v2.5.14",
-    ],
-    "jumpstarter-operator": ["jumpstarter-operator.v0.9.0"],
-    "kairos-operator": ["kairos-operator.v2.2.0"],
-    "kepler-operator": ["kepler-operator.v0.24.0"],
-    "koku-metrics-operator": ["koku-metrics-operator.v4.4.1"],
-    "konflux-operator": [
-        "konflux-operator.v0.0.14", "konflux-operator.v0.0.15-rc.7", "konflux-operator.v0.1.13",
-        "konflux-operator.v0.1.13-rc.0", "konflux-operator.v0.2.1", "konflux-operator.v0.2.2-rc.10",
-    ],
     "kube-green": ["kube-green.v0.7.1"],
-    "kubernaut-operator": ["kubernaut-operator.v1.5.0"],
-    "layer7-operator": ["layer7-operator.v1.3.0"],
     "libredb-studio-operator": ["libredb-studio-operator.v0.9.59"],
-    "multicluster-global-hub-operator": ["multicluster-global-hub-operator.v1.7.0"],
     "nfs-provisioner-operator": ["nfs-provisioner-operator.v0.0.9"],
-    "opendatahub-operator": [
-        "opendatahub-operator.v1.11.0", "opendatahub-operator.v1.5.0", "opendatahub-operator.v2.35.0",
-        "opendatahub-operator.v2.8.1", "opendatahub-operator.v3.5.0",
-    ],
-    "openshift-integration-operator": ["openshift-integration-operator.v0.8.2"],
-    "patterns-operator": ["patterns-operator.v0.0.80"],
-    "project-onboarding-operator": ["project-onboarding-operator.v0.0.51"],
-    "project-quay": [
-        "quay-operator.v3.10.25", "quay-operator.v3.11.13", "quay-operator.v3.12.21", "quay-operator.v3.13.11",
-        "quay-operator.v3.14.8", "quay-operator.v3.15.7", "quay-operator.v3.16.5", "quay-operator.v3.17.4",
-        "quay-operator.v3.6.2", "quay-operator.v3.7.11", "quay-operator.v3.8.13", "quay-operator.v3.9.25",
-    ],
     "rabbitmq-cluster-operator": ["rabbitmq-cluster-operator.v2.22.3"],
     "rabbitmq-messaging-topology-operator": ["rabbitmq-messaging-topology-operator.v1.19.3"],
-    "rsct-operator": ["rsct-operator.v0.0.1-alpha4"],
-    "sailoperator": [
-        "sailoperator.v0.1.0", "sailoperator.v1.0.0", "sailoperator.v1.25.2", "sailoperator.v1.26.3",
-        "sailoperator.v1.27.3", "sailoperator.v1.28.3", "sailoperator.v1.29.2", "sailoperator.v1.30.3",
-        "sailoperator.v1.31.0-nightly-2026-08-22",
-    ],
-    "slurm-operator": ["slurm-operator.v0.4.1-2", "slurm-operator.v1.0.1-1"],
-    "stackgres-community": ["stackgres-community.v1.18.8"],
-    "trident-operator": ["trident-operator.v26.2.1"],
-    "victoriametrics-operator": ["victoriametrics-operator.v0.68.5", "victoriametrics-operator.v0.74.1"],
-    "visionone-containersecurity": ["visionone-containersecurity.v0.0.5"],
 }
 
 
-@pytest.mark.skipif(not COMMUNITY.is_dir(), reason=f"community catalog not found at {COMMUNITY}")
+@needs(COMMUNITY)
 def test_community_catalog_filters():
     catalog = load_fbc(str(COMMUNITY))
     heads, warnings = apply_filter(catalog, CatalogFilter())
     assert warnings == [] and heads.validate() == []
     assert {pkg: names(heads, pkg) for pkg in heads.packages} == COMMUNITY_HEADS
     full, dummy = apply_filter(catalog, CatalogFilter(full=True))
-    # 1,980 distinct bundle and related images: INVENTORY.json of the catalog corpus
-    assert len(catalog_images(full)) == len(catalog.images()) == 1980
+    # 339 distinct bundle and related images: tests/fixtures/catalogs/INVENTORY.json
+    assert len(catalog_images(full)) == len(catalog.images()) == 339
     deps, dummy = apply_filter(catalog, CatalogFilter(include_dependencies=True))
     assert deps.validate() == []
     # hive-operator's versions are all pre-releases: a plain minVersion matches none (oc-mirror's rule)

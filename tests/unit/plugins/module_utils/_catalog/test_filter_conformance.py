@@ -32,7 +32,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import CatalogFilter, filter_from_options
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
-from tests.support.corpus import CORPUS
+from tests.support.corpus import CORPUS, needs
 
 yaml = pytest.importorskip("yaml")
 
@@ -42,8 +42,7 @@ INTEGRATION = CORPUS / "fbc" / "oc-mirror" / "integration-test-catalogs"
 ALPHA = CORPUS / "fbc" / "operator-registry" / "alpha-action-testdata" / "index-declcfgs"
 ISC_DIR = CORPUS / "imageset-configs"
 
-needs_corpus = pytest.mark.skipif(not V2_CASES.is_file(),
-                                  reason=f"catalog corpus not found at {CORPUS} (shared/ must sit beside the repo)")
+needs_corpus = needs(V2_CASES, V1_CASES, INTEGRATION, ALPHA, ISC_DIR)
 
 
 @functools.lru_cache(maxsize=None)

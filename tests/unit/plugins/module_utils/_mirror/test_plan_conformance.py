@@ -7,8 +7,8 @@
 - ``expected/oc-mirror-v2_cases.yaml``: oc-mirror v2 tests (naming ``oc-mirror``); its filter cases
   belong to the catalog filter tests and are not replayed here.
 
-The YAML is read at test time from the shared corpus (``<repo>/../shared/data/catalogs``); every
-test skips with the reason when it is absent. Test ids are the cases' own names.
+The YAML is read at test time from tests/fixtures/catalogs (located by tests/support/corpus.py);
+every test skips with the reason when it is absent. Test ids are the cases' own names.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming 
     with_max_nested_paths,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
+from tests.support.corpus import CORPUS
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
-CATALOGS = os.path.join(REPO_ROOT, "..", "shared", "data", "catalogs")
+CATALOGS = str(CORPUS)
 OC_CASES = os.path.join(CATALOGS, "oc_mapping_cases.yaml")
 V2_CASES = os.path.join(CATALOGS, "expected", "oc-mirror-v2_cases.yaml")
 
@@ -63,8 +63,8 @@ def _load(path):
 
 OC = _load(OC_CASES)
 V2 = _load(V2_CASES)
-OC_MISSING = pytest.mark.skipif(OC is None, reason=f"shared corpus not found: {OC_CASES}")
-V2_MISSING = pytest.mark.skipif(V2 is None, reason=f"shared corpus not found: {V2_CASES}")
+OC_MISSING = pytest.mark.skipif(OC is None, reason=f"test fixture not found: {OC_CASES}")
+V2_MISSING = pytest.mark.skipif(V2 is None, reason=f"test fixture not found: {V2_CASES}")
 
 
 def cases(data, key, name_key="name"):
@@ -175,7 +175,7 @@ def catalog_params(data, key):
 @pytest.mark.parametrize("case, catalog", catalog_params(OC, "mirror_catalog_cases") + catalog_params(OC, "airgap_cases"))
 def test_oc_mirror_catalog(case, catalog):
     if not os.path.exists(os.path.join(CATALOGS, catalog)):
-        pytest.skip(f"catalog {catalog} absent from the corpus")
+        pytest.skip(f"test fixture not found: {os.path.join(CATALOGS, catalog)}")
     images = catalog_images(catalog)
     assert images, f"no images read from {catalog}"
     planned = plan_catalog(case["src_index"], images, case["dest"], "oc", case["max_components"])

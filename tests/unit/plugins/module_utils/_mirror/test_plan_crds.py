@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every Kubernetes object kind the mirror planning writes, validated against the real upstream CRD schema.
 
-The CRDs are the ones in the shared corpus (``<repo>/../shared/data/crds``); the schema of the
+The CRDs are upstream's, copied into tests/fixtures/crds (see tests/fixtures/SOURCES.md); the schema of the
 served (storage) version is used, ``x-kubernetes-*`` extensions (CEL rules and the like) ignored
 since no API server runs here. The generated YAML is read back before validation, so what is
 checked is what a user would ``oc apply``.
@@ -40,9 +40,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming 
     plan_images,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
-
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
-CRDS = os.path.join(REPO_ROOT, "..", "shared", "data", "crds")
+from tests.support.corpus import CRDS, needs
 CRD_FILES = {
     "ImageContentSourcePolicy": "openshift-api/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml",
     "ImageDigestMirrorSet": "openshift-api/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml",
@@ -50,7 +48,7 @@ CRD_FILES = {
     "CatalogSource": "operator-framework-api/operators.coreos.com_catalogsources.yaml",
     "ClusterCatalog": "operator-controller/olm.operatorframework.io_clustercatalogs.yaml",
 }
-pytestmark = pytest.mark.skipif(not os.path.isdir(CRDS), reason=f"shared CRDs not found: {CRDS}")
+pytestmark = needs(*(CRDS / f for f in CRD_FILES.values()))
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -68,7 +66,7 @@ def _without_extensions(node):
 def crd_validator(kind):
     """(apiVersion, validator) of the served storage version of ``kind``'s CRD."""
     if kind not in _SCHEMAS:
-        with open(os.path.join(CRDS, CRD_FILES[kind]), encoding="utf-8") as handle:
+        with open(CRDS / CRD_FILES[kind], encoding="utf-8") as handle:
             crd = yaml.safe_load(handle)
         assert crd["spec"]["names"]["kind"] == kind
         served = [v for v in crd["spec"]["versions"] if v.get("served")]
