@@ -42,6 +42,7 @@ _META = "meta.json"
 _ROOT = "rootfs"
 _CACHE_FORMAT = 1
 
+
 def default_cache_dir() -> str:
     """``$XDG_CACHE_HOME/airgap.operatorhub/catalogs`` (``~/.cache/...`` when unset)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

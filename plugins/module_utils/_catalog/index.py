@@ -72,4 +72,3 @@ def load_extracted(dest_dir: str, location: IndexLocation, packages: PackageName
         raise CatalogError(f"{location.path}: the FBC directory named by the {LABEL_CONFIGS} label is not in the "
                            "image layers")
     return load_fbc(path, packages, slim)
-

@@ -12,7 +12,11 @@ import os
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog import fbc as fbc_module
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import iter_fbc_blobs, iter_fbc_files, load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import (
+    iter_fbc_blobs,
+    iter_fbc_files,
+    load_fbc,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import write_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError

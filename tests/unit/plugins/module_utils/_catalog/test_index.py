@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import LABEL_CONFIGS, LABEL_DATABASE, IndexLocation, index_location, load_extracted
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import (
+    LABEL_CONFIGS,
+    LABEL_DATABASE,
+    IndexLocation,
+    index_location,
+    load_extracted,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import ImageSetConfig, IscCatalog, load_imageset_config
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import (
+    ImageSetConfig,
+    IscCatalog,
+    load_imageset_config,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import ChannelSelector
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import ChannelSelector, PackageSelector, filter_from_options
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import (
+    ChannelSelector,
+    PackageSelector,
+    filter_from_options,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import Version, parse_requirement_range, parse_version
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import (
+    Version,
+    parse_requirement_range,
+    parse_version,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 
 
