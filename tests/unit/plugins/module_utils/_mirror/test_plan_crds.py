@@ -11,7 +11,6 @@ checked is what a user would ``oc apply``.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
