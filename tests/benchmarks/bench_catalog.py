@@ -319,7 +319,8 @@ def child_main(argv: list[str]) -> int:
     what, path, packages = argv[0], argv[1], argv[2:]
     _import_collection()
     # Import before measuring so "rss_after_import" is the floor the contender starts from.
-    for module in ("_catalog.fbc", "_catalog.filter", "_catalog.images", "_catalog.options", "_mirror.plan"):
+    for module in ("_catalog.fbc", "_catalog.filter", "_catalog.images", "_catalog.options",
+                   "_mirror.naming", "_mirror.mirror_sets", "_mirror.documents"):
         importlib.import_module(f"ansible_collections.airgap.operatorhub.plugins.module_utils.{module}")
 
     floor = _vm_hwm_kib()
