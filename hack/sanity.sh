@@ -5,6 +5,10 @@
 # a copy placed that way in a temp dir: the files git knows plus untracked files that are not
 # ignored, so the result is the same before and after a commit. Extra arguments go to
 # ansible-test (e.g. `hack/sanity.sh --test pep8`).
+#
+# tests/fixtures is left out of the copy: it is upstream test data kept byte for byte (catalogs
+# as multi-document YAML or JSON streams in .yaml files, upstream's quotes), not collection
+# content, and galaxy.yml keeps it out of the built collection too.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,9 +20,9 @@ export PATH="$venv/bin:$PATH"
 unset PYTHONPATH
 
 # ansible-test bootstraps pip into its per-test virtualenvs with a get-pip script fetched from
-# a host these machines cannot reach. The shared stand-in installs pip from ensurepip instead;
+# a host these machines cannot reach. hack/get_pip_offline.py installs pip from ensurepip instead;
 # it must sit in ansible-test's cache under the name of the pip version ansible-test pins.
-get_pip_offline="$root/../shared/tools/get_pip_offline.py"
+get_pip_offline="$root/hack/get_pip_offline.py"
 pip_tag=$(python - <<'EOF'
 import types
 from ansible_test._internal.python_requirements import get_venv_packages
@@ -26,11 +30,7 @@ print(get_venv_packages(types.SimpleNamespace(version="3.11"))["pip"].replace(".
 EOF
 )
 cache="$HOME/.ansible/test/cache/get_pip_${pip_tag}.py"
-if [[ ! -f "$cache" ]]; then
-    if [[ ! -f "$get_pip_offline" ]]; then
-        echo "sanity: $get_pip_offline is missing; ansible-test cannot bootstrap pip offline" >&2
-        exit 1
-    fi
+if ! cmp -s "$get_pip_offline" "$cache"; then
     mkdir -p "$(dirname "$cache")"
     cp "$get_pip_offline" "$cache"
 fi
@@ -50,6 +50,7 @@ list_files() {
 list_files |
     while IFS= read -r -d '' f; do
         # --cached still lists files deleted from the work tree.
+        [[ "$f" == tests/fixtures/* ]] && continue
         if [[ -e "$f" || -L "$f" ]]; then printf '%s\0' "$f"; fi
     done |
     tar --null -T - -cf - | tar -xf - -C "$dest"
