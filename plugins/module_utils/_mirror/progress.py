@@ -7,6 +7,10 @@ The copy engine calls :class:`Progress` from many threads; every method is threa
 cheap (the report file is rewritten at most every ``interval`` seconds, by whichever thread
 happens to pass the deadline, never by two at once). The file is replaced atomically, so a
 reader (``tail``-ing job output, a second task, a human) never sees half a document.
+
+Beside the report, a small progress file (:func:`progress_file_for`) holds only the latest
+snapshot: the report grows with every finished image, and a poller on another host (the action
+plugin's remote progress display) reads the small file on every tick instead.
 """
 
 from __future__ import annotations
@@ -66,6 +70,12 @@ def format_line(snapshot: dict) -> str:
     return line
 
 
+def progress_file_for(report_path: str) -> str:
+    """The progress file written beside ``report_path``: ``/x/report.json`` -> ``/x/report.progress.json``."""
+    root = report_path[:-len(".json")] if report_path.endswith(".json") else report_path
+    return root + ".progress.json"
+
+
 def write_json_atomic(path: str, document: dict) -> None:
     """Write ``document`` to ``path`` through a temporary file in the same directory."""
     write_atomic(path, (json.dumps(document, indent=1, sort_keys=False, default=str) + "\n").encode("utf-8"))
@@ -76,7 +86,11 @@ MIN_ETA_SECONDS = 3.0
 
 
 class Progress:
-    """Counters, rate and ETA of one copy run, mirrored into ``report_path`` as it goes.
+    """Counters, rate and ETA of one copy run, mirrored into ``report_path`` as it goes, and the
+    latest snapshot alone into :func:`progress_file_for` ``(report_path)``.
+
+    ``write_error`` holds why the last write of the report failed, and is None again once a
+    write succeeds: after :meth:`finish` it tells whether the report on disk is complete.
 
     ``sink``, when given, receives :func:`format_line` of a snapshot each time the report is
     written (at most every ``interval`` seconds), for a log or a callback plugin.
@@ -92,6 +106,7 @@ class Progress:
     ):
         self.total_images = total_images
         self.report_path = report_path
+        self.progress_path = progress_file_for(report_path) if report_path else None
         self.interval = interval
         self.clock = clock
         self.sink = sink
@@ -252,9 +267,13 @@ class Progress:
                 write_json_atomic(self.report_path, document)
                 self.write_error = None
             except OSError as exc:
-                # Keep copying: the report is a view of the run, not the run. The module reports
-                # write_error at the end.
+                # Keep copying: the report is a view of the run, not the run.
                 self.write_error = f"report_file {self.report_path}: cannot be written ({exc.strerror or exc})"
+                return
+            try:
+                write_json_atomic(self.progress_path, {"state": document["state"], "progress": document["progress"]})
+            except OSError:
+                pass  # only a progress display reads it; the report beside it was written
 
     def finish(self, report: Any = None, extra: dict | None = None) -> dict:
         """Mark the run finished and write the final report: progress, images and summary.

@@ -18,6 +18,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progres
     format_line,
     human_bytes,
     human_duration,
+    progress_file_for,
     write_json_atomic,
 )
 
@@ -55,9 +56,11 @@ def test_initial_snapshot(clock):
     assert snap["rate_bytes_per_second"] == 0
     assert snap["eta_seconds"] is None
     assert snap["elapsed_seconds"] == 0
-    for key in ("images_total", "images_done", "images_copied", "images_skipped", "images_failed", "bytes_sent",
-                "bytes_planned", "rate_bytes_per_second", "eta_seconds", "elapsed_seconds", "state"):
-        assert key in snap
+    assert snap["images_running"] == snap["retries"] == 0
+    # The snapshot is what report readers and the progress display parse: no key added or lost unnoticed.
+    assert set(snap) == {"state", "images_total", "images_done", "images_copied", "images_skipped", "images_failed",
+                         "images_running", "bytes_sent", "bytes_planned", "rate_bytes_per_second", "eta_seconds",
+                         "elapsed_seconds", "retries"}
 
 
 def test_counts_by_status(clock):
@@ -205,6 +208,49 @@ def test_finish_writes_full_report(tmp_path, clock):
     assert on_disk["failures"] == []
 
 
+@pytest.mark.parametrize("report, small", [
+    ("/x/report.json", "/x/report.progress.json"),
+    ("/x/report", "/x/report.progress.json"),
+    ("relative.JSON", "relative.JSON.progress.json"),
+])
+def test_progress_file_for(report, small):
+    assert progress_file_for(report) == small
+
+
+def test_progress_file_holds_the_latest_snapshot_only(tmp_path, clock):
+    report = tmp_path / "report.json"
+    small = tmp_path / "report.progress.json"
+    progress = Progress(50, str(report), interval=1.0, clock=clock)
+    assert progress.progress_path == str(small)
+    for i in range(40):
+        progress.add_planned(1000)
+        progress.add_bytes(1000)
+        clock.tick(1)
+        progress.image_finished(Result(f"registry.example/some/long/repository/path-{i}:v1", "copied"))
+    doc = json.loads(small.read_text())
+    assert set(doc) == {"state", "progress"}
+    assert doc["state"] == "running"
+    assert doc["progress"]["images_done"] == 40 and doc["progress"]["bytes_sent"] == 40000
+    assert doc["progress"] == json.loads(report.read_text())["progress"]
+    # The report grows with the images; the progress file stays the size of one snapshot.
+    assert report.stat().st_size > 4 * small.stat().st_size
+    clock.tick(1)
+    progress.finish(FakeReport())
+    doc = json.loads(small.read_text())
+    assert doc["state"] == doc["progress"]["state"] == "finished"
+    assert sorted(os.listdir(tmp_path)) == ["report.json", "report.progress.json"]
+
+
+def test_no_progress_file_without_a_report(tmp_path, clock, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = []
+    progress = Progress(1, None, clock=clock, sink=lines.append)
+    assert progress.progress_path is None
+    progress.image_finished(Result("a", "copied"))
+    progress.finish()
+    assert lines and os.listdir(tmp_path) == []
+
+
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     path = tmp_path / "r.json"
     write_json_atomic(str(path), {"v": 1})
@@ -228,6 +274,18 @@ def test_unwritable_report_does_not_stop_the_run(tmp_path, clock):
     progress.image_finished(Result("a", "copied"))
     assert "cannot be written" in progress.write_error
     progress.finish()
+    assert "cannot be written" in progress.write_error  # the final report is missing too
+
+
+def test_write_error_clears_once_the_report_is_written(tmp_path, clock):
+    directory = tmp_path / "later"
+    progress = Progress(2, str(directory / "r.json"), interval=0, clock=clock)
+    progress.image_finished(Result("a", "copied"))
+    assert "cannot be written" in progress.write_error
+    directory.mkdir()
+    progress.finish()
+    assert progress.write_error is None
+    assert json.loads((directory / "r.json").read_text())["state"] == "finished"
 
 
 def test_reader_never_sees_partial_document(tmp_path):
