@@ -2,22 +2,31 @@
 # (hack/bootstrap.sh: Debian packages, .venv, .build/collections), which is quick once done.
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
+# The same requirements with the oldest ansible-core meta/runtime.yml supports (hack/bootstrap.sh).
+VENV_OLDEST := $(CURDIR)/.venv-oldest
 COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(VENV)/bin:$(PATH)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k proxy -x"` or PYTEST_ARGS="-n 2".
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap test unit integration sanity demo clean
+.PHONY: bootstrap test unit unit-oldest integration sanity demo clean
 
 bootstrap:
 	@bash hack/bootstrap.sh
 
+# Unit tests on the oldest and the newest supported ansible-core; integration and sanity on the newest.
 test: bootstrap
 	python -m pytest tests/unit tests/integration --durations=10 $(PYTEST_ARGS)
+	PATH=$(VENV_OLDEST)/bin:$$PATH AIRGAP_EXPECT_OLDEST_ANSIBLE_CORE=1 \
+		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 	bash hack/sanity.sh
 
 unit: bootstrap
 	python -m pytest tests/unit $(PYTEST_ARGS)
+
+unit-oldest: bootstrap
+	PATH=$(VENV_OLDEST)/bin:$$PATH AIRGAP_EXPECT_OLDEST_ANSIBLE_CORE=1 \
+		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: bootstrap
 	python -m pytest tests/integration $(PYTEST_ARGS)

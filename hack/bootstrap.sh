@@ -4,6 +4,7 @@
 #   - Debian packages the tests and the demo run for real (registry, skopeo, umoci, openssl,
 #     htpasswd); `apt-get update` only when one is missing.
 #   - .venv with requirements-dev.txt, re-installed only when a requirements file changed.
+#   - .venv-oldest: the same with the oldest ansible-core series that meta/runtime.yml supports.
 #   - .build/collections/ansible_collections/airgap/operatorhub -> repo root, so the collection
 #     is importable as ansible_collections.airgap.operatorhub and ANSIBLE_COLLECTIONS_PATH works.
 set -euo pipefail
@@ -57,6 +58,32 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         exit 1
     fi
     printf '%s\n' "$want" > "$stamp"
+fi
+
+# --- Oldest supported ansible-core -----------------------------------------------------------
+# meta/runtime.yml's requires_ansible is the supported range. .venv has the newest release pip
+# finds in it; .venv-oldest has the latest patch release of its lowest series, for `make test`'s
+# unit tests on the oldest ansible-core.
+oldest=$(sed -n 's/^requires_ansible: *">=\([0-9]*\.[0-9]*\)\..*/\1/p' meta/runtime.yml)
+if [[ -z "$oldest" ]]; then
+    echo "bootstrap: no '>=X.Y.Z' lower bound in meta/runtime.yml's requires_ansible" >&2
+    exit 1
+fi
+venv_oldest="$root/.venv-oldest"
+stamp_oldest="$venv_oldest/.requirements.sha256"
+want_oldest=$(printf '%s ansible-core==%s.*\n' "$want" "$oldest" | sha256sum | cut -d' ' -f1)
+if [[ ! -x "$venv_oldest/bin/python" ]]; then
+    log "creating $venv_oldest"
+    "$python" -m venv "$venv_oldest"
+fi
+if [[ ! -f "$stamp_oldest" || "$(cat "$stamp_oldest")" != "$want_oldest" ]]; then
+    log "installing requirements-dev.txt with ansible-core $oldest.* into .venv-oldest"
+    if ! "$venv_oldest/bin/python" -m pip install -r requirements-dev.txt "ansible-core==$oldest.*" \
+        > "$venv_oldest/pip-install.log" 2>&1; then
+        cat "$venv_oldest/pip-install.log" >&2
+        exit 1
+    fi
+    printf '%s\n' "$want_oldest" > "$stamp_oldest"
 fi
 
 # --- Collection path -------------------------------------------------------------------------

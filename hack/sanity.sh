@@ -43,7 +43,7 @@ list_files() {
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         git ls-files -z --cached --others --exclude-standard
     else
-        find . \( -name .git -o -name .venv -o -name .build -o -name __pycache__ -o -name .pytest_cache \
+        find . \( -name .git -o -name .venv -o -name .venv-oldest -o -name .build -o -name __pycache__ -o -name .pytest_cache \
             -o -path ./tests/output \) -prune -o \( -type f -o -type l \) -printf '%P\0'
     fi
 }
