@@ -1,14 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Progress display for catalog_mirror: the same as for image_mirror_from_mapping."""
+"""Runs catalog_mirror and shows its progress in the job output (see plugin_utils/progress_action.py)."""
 
 from __future__ import annotations
 
-from ansible_collections.airgap.operatorhub.plugins.action.image_mirror_from_mapping import (
-    ActionModule as _MirrorActionModule,
-)
+from ansible_collections.airgap.operatorhub.plugins.plugin_utils.progress_action import ProgressAction
 
 
-class ActionModule(_MirrorActionModule):
+class ActionModule(ProgressAction):
     MODULE = "airgap.operatorhub.catalog_mirror"

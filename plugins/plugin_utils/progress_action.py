@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin of the mirroring modules: runs the module unchanged and shows its progress
+in the job output while it runs.
+
+A module cannot print while it runs, so a long mirror looks hung in ansible-playbook and in AWX.
+The module writes progress to its report file; this plugin shows it, one line per change:
+
+- on the controller (a local connection, ``delegate_to: localhost``, an execution environment),
+  a thread reads the report file directly while the module runs;
+- on a remote host, the module is started in the background (Ansible's async machinery) and the
+  plugin polls the host: the job's status, and the report file through ``slurp``.
+
+``progress_display`` chooses: ``auto`` (the above), ``poll`` (always poll), ``off``.
+
+Each action plugin of the collection subclasses :class:`ProgressAction` and names its module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+import threading
+import time
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import format_line
+
+display = Display()
+
+_LOCAL = {"local", "ansible.builtin.local", "ansible.legacy.local"}
+# How long a background (polled) run may last before Ansible's async wrapper ends it.
+_ASYNC_LIMIT = 7 * 24 * 3600
+_ASYNC_KEYS = ("ansible_job_id", "results_file", "started", "finished")
+
+
+def _progress_line(document):
+    try:
+        return format_line(document["progress"])
+    except (KeyError, TypeError):
+        return None
+
+
+class _Shown:
+    """Prints a progress line when it differs from the last one printed."""
+
+    def __init__(self, label):
+        self.label = label
+        self.last = None
+
+    def show(self, line):
+        if line and line != self.last:
+            self.last = line
+            display.display(f"{self.label}: {line}")
+
+
+class _Watcher(threading.Thread):
+    def __init__(self, path, interval, shown):
+        super().__init__(daemon=True)
+        self.path = path
+        self.interval = interval
+        self.shown = shown
+        self.stop = threading.Event()
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError):
+            # Not written yet, or replaced between open and read: try at the next tick.
+            return
+        self.shown.show(_progress_line(document))
+
+    def run(self):
+        while not self.stop.wait(self.interval):
+            self.poll()
+
+
+class ProgressAction(ActionBase):
+    """Runs ``MODULE`` and shows the progress it writes; subclasses set ``MODULE``."""
+
+    TRANSFERS_FILES = False
+    MODULE = None
+
+    def _is_local(self):
+        names = {getattr(self._connection, "transport", None), getattr(self._connection, "_load_name", None)}
+        return bool(names & _LOCAL)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        mode = args.get("progress_display") or "auto"
+        try:
+            interval = max(float(args.get("progress_interval") or 5), 0.5)
+        except (TypeError, ValueError):
+            interval = 5.0
+        shown = _Shown(f"{self.MODULE} [{task_vars.get('inventory_hostname', 'localhost')}]")
+
+        if mode == "off" or self._task.async_val:
+            # The user runs it async (and polls it) or wants quiet logs.
+            result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
+        elif mode == "auto" and self._is_local():
+            result.update(self._run_watched(args, task_vars, interval, shown))
+        else:
+            result.update(self._run_polled(args, task_vars, interval, shown))
+        return result
+
+    def _run_watched(self, args, task_vars, interval, shown):
+        temp_report = None
+        if not args.get("report_file"):
+            handle, temp_report = tempfile.mkstemp(prefix="airgap-progress-", suffix=".json")
+            os.close(handle)
+            os.unlink(temp_report)
+            args["report_file"] = temp_report
+        watcher = _Watcher(os.path.expanduser(str(args["report_file"])), interval, shown)
+        watcher.start()
+        try:
+            result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
+        finally:
+            watcher.stop.set()
+            watcher.join(timeout=5)
+            if shown.last is not None:
+                watcher.poll()  # the final figures of a run long enough to have shown progress
+            if temp_report:
+                try:
+                    os.unlink(temp_report)
+                except OSError:
+                    pass
+        if temp_report:
+            result.pop("report_file", None)
+        return result
+
+    def _run_polled(self, args, task_vars, interval, shown):
+        temp_report = not args.get("report_file")
+        if temp_report:
+            # In the module's own temporary directory on the host, which the async wrapper
+            # removes when the module ends.
+            tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
+            args["report_file"] = self._connection._shell.join_path(tmpdir, "airgap-progress.json")
+        self._task.async_val = _ASYNC_LIMIT
+        try:
+            started = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
+                                           wrap_async=True)
+        finally:
+            self._task.async_val = 0
+        if started.get("failed") or "ansible_job_id" not in started:
+            return started
+        jid = started["ansible_job_id"]
+        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        while True:
+            time.sleep(interval)
+            status = self._execute_module(module_name="ansible.legacy.async_status",
+                                          module_args={"jid": jid, "_async_dir": async_dir}, task_vars=task_vars)
+            if status.get("finished") or status.get("failed") and "finished" not in status:
+                break
+            self._show_remote(args["report_file"], task_vars, shown)
+        if shown.last is not None:
+            self._show_remote(args["report_file"], task_vars, shown)
+        self._execute_module(module_name="ansible.legacy.async_status",
+                             module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir},
+                             task_vars=task_vars)
+        for key in _ASYNC_KEYS:
+            status.pop(key, None)
+        if temp_report:
+            status.pop("report_file", None)
+        return status
+
+    def _show_remote(self, path, task_vars, shown):
+        read = self._execute_module(module_name="ansible.legacy.slurp", module_args={"src": path},
+                                    task_vars=task_vars)
+        if read.get("failed") or "content" not in read:
+            return  # not written yet
+        try:
+            document = json.loads(base64.b64decode(read["content"]))
+        except ValueError:
+            return
+        shown.show(_progress_line(document))
