@@ -10,7 +10,7 @@ is what catalog_info is asked. The Ansible glue builds them once from the module
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import load_imageset_config
@@ -36,7 +36,7 @@ class CatalogSpec:
     target_name: Optional[str] = None
     target_tag: Optional[str] = None
     filtered: bool = True
-    warnings: List[str] = field(default_factory=list)
+    warnings: List[str] = dataclass_field(default_factory=list)
 
     @property
     def source_field(self) -> str:
@@ -51,7 +51,7 @@ class CatalogInfoRequest:
     spec: CatalogSpec
     cache_dir: Optional[str] = None
     platform: str = DEFAULT_PLATFORM
-    connection: ConnectionSettings = field(default_factory=ConnectionSettings)
+    connection: ConnectionSettings = dataclass_field(default_factory=ConnectionSettings)
 
 
 def specs_from_isc(isc: Any, field_name: str, source: Optional[str], target_name: Optional[str],
