@@ -13,7 +13,10 @@ import pytest
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import load_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter import apply_filter
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.images import catalog_images
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import CatalogFilter, filter_from_options
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import (
+    CatalogFilter,
+    filter_from_options,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 from tests.support.catalog_blobs import bundle, chain_package, make_catalog, names

@@ -29,7 +29,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.filter
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.images import catalog_images
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.isc import load_imageset_config
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import CatalogFilter, filter_from_options
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.options import (
+    CatalogFilter,
+    filter_from_options,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, ConfigError
 from tests.support.corpus import CORPUS, needs

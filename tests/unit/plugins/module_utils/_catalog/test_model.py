@@ -12,7 +12,11 @@ import os
 
 import pytest
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import iter_fbc_blobs, iter_fbc_files, load_fbc
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import (
+    iter_fbc_blobs,
+    iter_fbc_files,
+    load_fbc,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog, Channel, ChannelEntry
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import render_fbc, write_fbc
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import parse_version
