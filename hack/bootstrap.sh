@@ -16,7 +16,8 @@ log() { printf 'bootstrap: %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 # (shellcheck too: without it ansible-test sanity skips its shellcheck test silently.)
-apt_packages=(docker-registry skopeo umoci openssl apache2-utils shellcheck)
+# (openssh-server: a throwaway sshd gives the tests a real remote host, tests/support/sshd.py.)
+apt_packages=(docker-registry skopeo umoci openssl apache2-utils shellcheck openssh-server)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

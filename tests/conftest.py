@@ -18,6 +18,10 @@ Fixtures (see tests/support/ for the classes):
     ImageSet of 3 two-platform OCI images sharing 2 base layers, pushed to ``plain_registry``
     as ``src/app0:v1`` ...; ``image_set.pushed`` maps name -> pushed reference.
 ``skopeo_inspect`` (fixture returning :func:`tests.support.registry.skopeo_inspect`)
+``sshd`` (session)
+    SshServer: a throwaway sshd on 127.0.0.1 (root login by key only); ``sshd.host_vars(python)``
+    are the inventory variables of a host reached over a real ssh connection. Skipped with the
+    reason when sshd cannot run here.
 
 Tests under tests/integration/ get the ``integration`` marker, and are skipped with a message
 when /usr/bin/docker-registry or skopeo is missing.
@@ -136,3 +140,14 @@ def image_set(image_cache, plain_registry):
 @pytest.fixture(scope="session")
 def skopeo_inspect():
     return _skopeo_inspect
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    from tests.support.sshd import SshServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"throwaway sshd: {reason}")
+    with SshServer() as server:
+        yield server
