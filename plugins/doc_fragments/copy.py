@@ -49,7 +49,8 @@ options:
         module in the background on the host and polls it (its job status and report file) every
         O(progress_interval) seconds.
       - V(poll) always polls; V(off) shows nothing while the task runs.
-      - A task with C(async) set is run as the user asked, without progress lines.
+      - A task with C(async) set is run as the user asked (C(poll) or M(ansible.builtin.async_status)),
+        without progress lines.
     type: str
     choices: [auto, poll, "off"]
     default: auto

@@ -56,7 +56,15 @@ attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
-    details: The action plugin only displays the copy's progress when the task runs on the controller; all work is done by the module.
+    details:
+      - The action plugin shows the copy's progress in the job output (see O(progress_display)); all work is done by the module.
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: full
+    details:
+      - With C(poll) above zero Ansible polls the job and the task returns the module's result; with
+        C(poll=0) use M(ansible.builtin.async_status). No progress lines are shown then; O(report_file)
+        is kept current as the run goes.
 options:
   catalogs:
     description: The catalogs to mirror, each with its own filter and target.

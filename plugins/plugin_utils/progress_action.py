@@ -12,7 +12,9 @@ The module writes progress to its report file; this plugin shows it, one line pe
 - on a remote host, the module is started in the background (Ansible's async machinery) and the
   plugin polls the host: the job's status, and the report file through ``slurp``.
 
-``progress_display`` chooses: ``auto`` (the above), ``poll`` (always poll), ``off``.
+``progress_display`` chooses: ``auto`` (the above), ``poll`` (always poll), ``off``. A task with
+``async`` set runs as the user asked: Ansible's task executor polls the job, or ``poll: 0``
+leaves it to ``async_status``; no progress lines then.
 
 Each action plugin of the collection subclasses :class:`ProgressAction` and names its module.
 """
@@ -85,6 +87,8 @@ class ProgressAction(ActionBase):
     """Runs ``MODULE`` and shows the progress it writes; subclasses set ``MODULE``."""
 
     TRANSFERS_FILES = False
+    _supports_async = True
+    _supports_check_mode = True
     MODULE = None
 
     def _is_local(self):
@@ -102,13 +106,23 @@ class ProgressAction(ActionBase):
             interval = 5.0
         shown = _Shown(f"{self.MODULE} [{task_vars.get('inventory_hostname', 'localhost')}]")
 
-        if mode == "off" or self._task.async_val:
-            # The user runs it async (and polls it) or wants quiet logs.
+        if self._task.async_val:
+            result.update(self._run_as_asked(args, task_vars))
+        elif mode == "off":
             result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
         elif mode == "auto" and self._is_local():
             result.update(self._run_watched(args, task_vars, interval, shown))
         else:
             result.update(self._run_polled(args, task_vars, interval, shown))
+        return result
+
+    def _run_as_asked(self, args, task_vars):
+        """The task's own ``async``: start the job and return; the task executor polls it."""
+        wrap_async = not self._connection.has_native_async
+        result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
+                                      wrap_async=wrap_async)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
     def _run_watched(self, args, task_vars, interval, shown):
