@@ -36,6 +36,8 @@ options:
     description:
       - Write a JSON report of the copy here, updated while the run goes on (progress, finished
         images) and complete at the end (copied, already present, failed, bytes sent).
+      - Beside it, a small file named after it (C(report.json) gives C(report.progress.json)) holds
+        only the latest progress figures, for a progress display to poll.
     type: path
   progress_interval:
     description: Seconds between progress updates of O(report_file) and of the job output.
@@ -44,10 +46,11 @@ options:
   progress_display:
     description:
       - How progress (images, bytes, rate, ETA) reaches the job output while the task runs.
-      - V(auto) reads the report file directly when the task runs on the controller (a local
-        connection, C(delegate_to=localhost), an execution environment), and otherwise runs the
-        module in the background on the host and polls it (its job status and report file) every
-        O(progress_interval) seconds.
+      - V(auto) reads the progress file beside O(report_file) directly when the task runs on the
+        controller (a local connection, C(delegate_to=localhost), an execution environment), and
+        otherwise runs the module in the background on the host and polls it (its job status and
+        that small progress file) every O(progress_interval) seconds. Without O(report_file), both
+        files go to a temporary directory, removed at the end.
       - V(poll) always polls; V(off) shows nothing while the task runs.
       - A task with C(async) set is run as the user asked (C(poll) or M(ansible.builtin.async_status)),
         without progress lines.

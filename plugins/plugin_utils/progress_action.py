@@ -5,12 +5,13 @@
 in the job output while it runs.
 
 A module cannot print while it runs, so a long mirror looks hung in ansible-playbook and in AWX.
-The module writes progress to its report file; this plugin shows it, one line per change:
+The module keeps a small progress file beside its report file (``progress_file_for``); this
+plugin shows it, one line per change:
 
 - on the controller (a local connection, ``delegate_to: localhost``, an execution environment),
-  a thread reads the report file directly while the module runs;
+  a thread reads the progress file directly while the module runs;
 - on a remote host, the module is started in the background (Ansible's async machinery) and the
-  plugin polls the host: the job's status, and the report file through ``slurp``.
+  plugin polls the host: the job's status, and the progress file through ``slurp``.
 
 ``progress_display`` chooses: ``auto`` (the above), ``poll`` (always poll), ``off``. A task with
 ``async`` set runs as the user asked: Ansible's task executor polls the job, or ``poll: 0``
@@ -24,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -31,7 +33,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import format_line
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import format_line, progress_file_for
 
 display = Display()
 
@@ -39,6 +41,8 @@ _LOCAL = {"local", "ansible.builtin.local", "ansible.legacy.local"}
 # How long a background (polled) run may last before Ansible's async wrapper ends it.
 _ASYNC_LIMIT = 7 * 24 * 3600
 _ASYNC_KEYS = ("ansible_job_id", "results_file", "started", "finished")
+# Name of the report in a temporary directory, when the task gives no report_file.
+_TEMP_REPORT = "report.json"
 
 
 def _progress_line(document):
@@ -74,8 +78,7 @@ class _Watcher(threading.Thread):
             with open(self.path, "rb") as handle:
                 document = json.load(handle)
         except (OSError, ValueError):
-            # Not written yet, or replaced between open and read: try at the next tick.
-            return
+            return  # not written yet: try at the next tick
         self.shown.show(_progress_line(document))
 
     def run(self):
@@ -126,13 +129,12 @@ class ProgressAction(ActionBase):
         return result
 
     def _run_watched(self, args, task_vars, interval, shown):
-        temp_report = None
+        temp_dir = None
         if not args.get("report_file"):
-            handle, temp_report = tempfile.mkstemp(prefix="airgap-progress-", suffix=".json")
-            os.close(handle)
-            os.unlink(temp_report)
-            args["report_file"] = temp_report
-        watcher = _Watcher(os.path.expanduser(str(args["report_file"])), interval, shown)
+            temp_dir = tempfile.mkdtemp(prefix="airgap-progress-")
+            args["report_file"] = os.path.join(temp_dir, _TEMP_REPORT)
+        path = progress_file_for(os.path.expanduser(str(args["report_file"])))
+        watcher = _Watcher(path, interval, shown)
         watcher.start()
         try:
             result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
@@ -141,22 +143,28 @@ class ProgressAction(ActionBase):
             watcher.join(timeout=5)
             if shown.last is not None:
                 watcher.poll()  # the final figures of a run long enough to have shown progress
-            if temp_report:
-                try:
-                    os.unlink(temp_report)
-                except OSError:
-                    pass
-        if temp_report:
+            if temp_dir:
+                shutil.rmtree(temp_dir, ignore_errors=True)
+        if temp_dir:
             result.pop("report_file", None)
         return result
 
     def _run_polled(self, args, task_vars, interval, shown):
-        temp_report = not args.get("report_file")
-        if temp_report:
-            # In the module's own temporary directory on the host, which the async wrapper
-            # removes when the module ends.
-            tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
-            args["report_file"] = self._connection._shell.join_path(tmpdir, "airgap-progress.json")
+        temp_dir = None
+        if not args.get("report_file"):
+            # A directory of our own: the one the module runs from is removed by the async wrapper
+            # as the module ends, before the final figures could be read from it.
+            temp_dir = self._make_tmp_path()
+            self._connection._shell.tmpdir = None
+            args["report_file"] = self._connection._shell.join_path(temp_dir, _TEMP_REPORT)
+        try:
+            return self._poll_job(args, task_vars, interval, shown, temp_dir is not None)
+        finally:
+            if temp_dir and self._should_remove_tmp_path(temp_dir):
+                self._low_level_execute_command(self._connection._shell.remove(temp_dir, recurse=True),
+                                                sudoable=False)
+
+    def _poll_job(self, args, task_vars, interval, shown, temp_report):
         self._task.async_val = _ASYNC_LIMIT
         try:
             started = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
@@ -165,6 +173,7 @@ class ProgressAction(ActionBase):
             self._task.async_val = 0
         if started.get("failed") or "ansible_job_id" not in started:
             return started
+        progress_path = progress_file_for(args["report_file"])
         jid = started["ansible_job_id"]
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
         while True:
@@ -173,9 +182,9 @@ class ProgressAction(ActionBase):
                                           module_args={"jid": jid, "_async_dir": async_dir}, task_vars=task_vars)
             if status.get("finished") or status.get("failed") and "finished" not in status:
                 break
-            self._show_remote(args["report_file"], task_vars, shown)
+            self._show_remote(progress_path, task_vars, shown)
         if shown.last is not None:
-            self._show_remote(args["report_file"], task_vars, shown)
+            self._show_remote(progress_path, task_vars, shown)  # the final figures
         self._execute_module(module_name="ansible.legacy.async_status",
                              module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir},
                              task_vars=task_vars)

@@ -10,6 +10,7 @@ reported), real again (no change, nothing sent).
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -144,35 +145,76 @@ def test_tls_is_verified_by_default(tmp_path, image_set, plain_registry, registr
     assert "TLS" in run.result["msg"] and target.host in run.result["msg"]
 
 
-@pytest.mark.parametrize("display", ["auto", "poll"])
-def test_progress_is_shown_in_the_job_output(display, tmp_path, image_set, plain_registry, registry_factory,
-                                             fault_proxy_factory):
-    """``auto`` on a local connection reads the report file; ``poll`` is what a remote host gets:
-    the module runs in the background and the plugin polls its status and report file."""
+def _slow_progress_args(image_set, plain_registry, proxy, display):
+    """A mapping whose last image's manifest pushes are told to come back in 1 s, a few times: the
+    run lasts several progress intervals, as a real mirror does."""
     from tests.support.faultproxy import status
 
-    target = registry_factory(tls=False)
-    proxy = fault_proxy_factory(target)
-    # Every manifest push of the last image is told to come back in 1 s, a few times: the run
-    # lasts several progress intervals, as a real mirror does.
     last = image_set.images[-1]
     proxy.add_rule(status(429, headers={"Retry-After": "1"}), method="PUT", path=f"/slow/{last.name}/manifests/",
                    count=3)
-    args = {
+    return {
         "mapping": [f"{image_set.pushed[i.name]}={proxy.host}/slow/{i.name}:{i.tag}" for i in image_set.images],
         "registries": [{"host": plain_registry.host, "tls_verify": False}, {"host": proxy.host, "tls_verify": False}],
         "progress_interval": 0.5,
         "parallel_images": 1,
         "progress_display": display,
     }
-    run = run_task(str(tmp_path / "run"), MODULE, args)
-    assert not run.result.get("failed"), run.output
-    lines = [line for line in run.output.splitlines() if line.startswith(f"{MODULE} [localhost]: ")]
+
+
+def _assert_progress_shown(run, host, total):
+    lines = [line for line in run.output.splitlines() if line.startswith(f"{MODULE} [{host}]: ")]
     assert lines, run.output
-    assert any(f"/{len(image_set.images)} images" in line and " sent, " in line and "ETA" in line for line in lines)
-    assert "report_file" not in run.result  # the temporary progress file is the plugin's business
+    assert all(" sent, " in line and "ETA" in line for line in lines), lines
+    # The last line holds the final figures, read after the module ended.
+    assert lines[-1].startswith(f"{MODULE} [{host}]: {total}/{total} images, "), lines
+
+
+@pytest.mark.parametrize("connection, display", [("local", "auto"), ("local", "poll"), ("ssh", "auto")])
+def test_progress_is_shown_in_the_job_output(connection, display, request, tmp_path, image_set, plain_registry,
+                                             registry_factory, fault_proxy_factory, skopeo_inspect):
+    """On a local connection ``auto`` reads the progress file on the controller and ``poll`` takes
+    the remote way over the local connection; over ssh (a second, real connection to a throwaway
+    sshd) ``auto`` polls: the module runs in the background and the plugin polls its status and
+    progress file."""
+    target = registry_factory(tls=False)
+    proxy = fault_proxy_factory(target)
+    args = _slow_progress_args(image_set, plain_registry, proxy, display)
+    host_vars, host, logins = None, "localhost", 0
+    if connection == "ssh":
+        sshd = request.getfixturevalue("sshd")
+        host_vars, host, logins = sshd.host_vars(sys.executable), "remote", sshd.accepted_logins()
+    run = run_task(str(tmp_path / "run"), MODULE, args, host_vars=host_vars)
+    assert not run.result.get("failed"), run.output
+    _assert_progress_shown(run, host, len(image_set.images))
+    assert "report_file" not in run.result  # the temporary report is the plugin's business
     assert run.result["changed"] is True and len(run.result["copied"]) == len(image_set.images)
+    assert run.result["summary"]["copied"] == len(image_set.images)
     assert "ansible_job_id" not in run.result and "finished" not in run.result
+    for image in image_set.images:
+        assert skopeo_inspect(target, f"slow/{image.name}:{image.tag}", raw=True)
+    if connection == "ssh":
+        assert request.getfixturevalue("sshd").accepted_logins() > logins  # it went through sshd
+
+
+def test_remote_progress_keeps_the_users_report_whole(tmp_path, image_set, plain_registry, registry_factory,
+                                                      fault_proxy_factory, sshd):
+    """Over ssh with a report_file of the user's: the plugin polls the small progress file beside
+    it, and the report itself stays the full document."""
+    target = registry_factory(tls=False)
+    proxy = fault_proxy_factory(target)
+    report = tmp_path / "report.json"
+    args = dict(_slow_progress_args(image_set, plain_registry, proxy, "auto"), report_file=str(report))
+    run = run_task(str(tmp_path / "run"), MODULE, args, host_vars=sshd.host_vars(sys.executable))
+    assert not run.result.get("failed"), run.output
+    _assert_progress_shown(run, "remote", len(image_set.images))
+    assert run.result["report_file"] == str(report)
+    saved = json.loads(report.read_text())
+    assert saved["state"] == "finished"
+    assert saved["summary"]["copied"] == len(image_set.images)
+    assert sorted(i["dest"] for i in saved["images"]) == sorted(c["dest"] for c in run.result["copied"])
+    small = json.loads((tmp_path / "report.progress.json").read_text())
+    assert set(small) == {"state", "progress"} and small["progress"] == saved["progress"]
 
 
 def test_shards_mirror_disjoint_parts_that_cover_the_mapping(
