@@ -13,7 +13,8 @@ import os
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress

@@ -15,7 +15,8 @@ import sys
 import time
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from tests.support.faultproxy import drop_request_after, drop_response_after, status
@@ -114,7 +115,8 @@ def test_retries_exhausted_fail_that_image_only(image_set, plain_registry, regis
 _DRIVER = r"""
 import json, sys
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import parse_lines
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 

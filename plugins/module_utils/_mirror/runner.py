@@ -12,7 +12,8 @@ from typing import List
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import load_mappings, select_shard
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import STATUSES, Copier, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import STATUSES, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError

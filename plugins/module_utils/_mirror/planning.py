@@ -1,0 +1,317 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Phase 1 of the copy engine (see :mod:`.transfer`): find what the destination lacks.
+
+Read-only. Per image, first decide whether the destination tag already points at the digest we
+would push; if so, the image is *present* and left alone. For a digest-pinned line (what
+``oc adm catalog mirror`` writes) without ``filter_by_os`` that is one HEAD, without asking the
+source at all; otherwise the source manifest is read first (by digest when the line has one,
+checking that digest) and ``filter_by_os`` applied, then one HEAD. This is what makes a re-run
+cheap. For an image that is not present, read the child manifests the destination lacks and
+HEAD every blob in the destination repository.
+
+``filter_by_os`` is a regular expression searched in each index entry's ``os/arch[/variant]``:
+one match pushes that platform's manifest itself under the tag (like ``oc image mirror
+--filter-by-os``); several push a new index of the matches; all of them keep the index as it is.
+A source that is a single manifest is copied as is.
+
+Blobs that sit only in the repositories of images found present (left alone without reading
+their blobs) are located after the barrier by reading those images' manifests from the
+destination, within a budget, only when something would otherwise be uploaded.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import BlobOutcome, CopyOptions, ImageResult
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Descriptor, Manifest, filter_index
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import DigestMismatch, RegistryError
+
+# An index nested deeper than this is refused (a loop in a hostile or broken registry).
+_MAX_DEPTH = 4
+
+
+@dataclass
+class ImagePlan:
+    """Phase 1's findings for one image that is not already at its destination."""
+
+    entry: Any
+    result: ImageResult
+    src: Any
+    dst: Any
+    top: Manifest
+    started: float = 0.0
+    # manifests to push, children first, the top one last
+    manifests: list[Manifest] = field(default_factory=list)
+
+
+@dataclass
+class _Present:
+    """An image already complete at its destination: its blobs are all in ``dst``'s ``repo``."""
+
+    host: str
+    repo: str
+    source_repo: str
+    dst: Any
+    digest: str
+    manifest: Manifest | None = None  # what sits at the destination, when already read
+
+
+class PlanPhase:
+    """Phase 1 and the hints taken from it, mixed into :class:`.transfer.Copier`.
+
+    Copier owns the run's state (set in ``Copier._reset``) and the per-image bookkeeping
+    (``_submit_blob_job``, ``_fail``, ``_finish``, ``_cancel``) used here.
+    """
+
+    options: CopyOptions
+    progress: Any
+    pool: Any
+    _pattern: re.Pattern | None
+    _lock: threading.Lock
+    _stop: threading.Event
+    _blobs: dict[tuple[str, str], dict[str, Future]]
+    _sizes: dict[tuple[str, str], int]
+    _probes: dict[tuple[str, str, str], Future]
+    _present: list[_Present]
+    _hints: dict[tuple[str, str], str]
+
+    # --- per image ------------------------------------------------------------------------
+
+    def _phase1(self, entry, result: ImageResult) -> ImagePlan | None:
+        if self._stop.is_set():
+            self._cancel(result)
+            return None
+        if self.progress is not None:
+            self.progress.image_started(entry)
+        started = time.monotonic()
+        stage = "checking the destination"
+        try:
+            src = self.pool.client(entry.source.api_host, entry.source.repository)
+            dst = self.pool.client(entry.dest.api_host, entry.dest.repository)
+            if entry.source.digest and self._pattern is None:
+                # A digest-pinned line (what oc adm catalog mirror writes) names the digest the
+                # destination must have: one HEAD decides, without asking the source at all.
+                result.source_digest = result.dest_digest = entry.source.digest
+                if self._already_there(entry, dst, entry.source.digest, None):
+                    result.status = "present"
+                    self._finish(result, started)
+                    return None
+
+            stage = "reading the source"
+            source = src.get_manifest(entry.source.repository, entry.source.ref)
+            if entry.source.digest and source.digest != entry.source.digest:
+                raise DigestMismatch(
+                    f"the source served manifest {source.digest}, not the {entry.source.digest} the line names"
+                )
+            result.source_digest = source.digest
+            top, child_desc = self._choose_top(source)
+            target_digest = child_desc.digest if child_desc is not None else top.digest
+            result.dest_digest = target_digest
+            result.digest_changed = target_digest != source.digest
+
+            if not (entry.source.digest and self._pattern is None):
+                stage = "checking the destination"
+                if self._already_there(entry, dst, target_digest, None if child_desc is not None else top):
+                    result.status = "present"
+                    self._finish(result, started)
+                    return None
+
+            stage = "reading the source"
+            if child_desc is not None:
+                top = self._get_by_digest(src, entry.source.repository, child_desc.digest)
+            plan = ImagePlan(entry=entry, result=result, src=src, dst=dst, top=top, started=started)
+            stage = "planning"
+            self._collect(plan, top, depth=0)
+            stage = "checking the destination's blobs"
+            missing = self._probe_blobs(plan)
+        except Exception as exc:  # noqa: BLE001 - one image's failure must not stop the others
+            self._fail(entry, result, exc, stage)
+            self._finish(result, started)
+            return None
+
+        if self.options.dry_run:
+            result.status = "missing"
+            result.missing_blobs = len(missing)
+            result.missing_bytes = sum(b.size for b in missing)
+            self._finish(result, started)
+            return None
+        return plan
+
+    def _already_there(self, entry, dst, digest: str, manifest: Manifest | None) -> bool:
+        """Whether the destination tag resolves to ``digest``; if so, remember the image as a
+        place its blobs can be mounted from (see :meth:`_locate`)."""
+        current = dst.head_manifest(entry.dest.repository, entry.dest.tag)
+        if current is None or current.digest != digest:
+            return False
+        with self._lock:
+            self._present.append(_Present(
+                host=entry.dest.api_host, repo=entry.dest.repository, source_repo=entry.source.repository,
+                dst=dst, digest=digest, manifest=manifest,
+            ))
+        return True
+
+    def _choose_top(self, source: Manifest) -> tuple[Manifest, Descriptor | None]:
+        """What goes under the tag: the source as is, a filtered index, or (with one platform
+        matching) the descriptor of the single child to push instead of an index."""
+        if self._pattern is None or not source.is_index:
+            return source, None
+        filtered = filter_index(source, self.options.filter_by_os or "")
+        platforms = [c for c in filtered.children if c.platform_string and self._pattern.search(c.platform_string)]
+        if len(platforms) == 1:
+            return source, platforms[0]
+        if len(filtered.children) == len(source.children):
+            return source, None  # everything matches: keep the original bytes and digest
+        return filtered, None
+
+    def _get_by_digest(self, src, repo: str, digest: str) -> Manifest:
+        manifest = src.get_manifest(repo, digest)
+        if manifest.digest != digest:
+            raise DigestMismatch(f"the source served manifest {manifest.digest} when asked for {digest}")
+        return manifest
+
+    def _collect(self, plan: ImagePlan, manifest: Manifest, depth: int) -> None:
+        """Append to ``plan.manifests`` what the destination lacks, children before parents."""
+        if depth > _MAX_DEPTH:
+            raise RegistryError(f"index {manifest.digest} nests indexes more than {_MAX_DEPTH} deep; refusing it")
+        repo = plan.entry.dest.repository
+        for child in manifest.children:
+            if any(m.digest == child.digest for m in plan.manifests):
+                continue
+            there = plan.dst.head_manifest(repo, child.digest)
+            if there is not None and there.digest == child.digest:
+                continue  # pushed by an earlier run: its blobs are there too
+            self._collect(plan, self._get_by_digest(plan.src, plan.entry.source.repository, child.digest), depth + 1)
+        plan.manifests.append(manifest)
+
+    def _probe_blobs(self, plan: ImagePlan) -> list[Descriptor]:
+        """HEAD every blob of the plan in the destination repository (in the blob pool, shared
+        between images); record what is present. Returns the missing ones."""
+        host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
+        wanted: dict[str, Descriptor] = {}
+        for manifest in plan.manifests:
+            for blob in manifest.blobs:
+                wanted.setdefault(blob.digest, blob)
+        probes = {digest: self._probe(plan.dst, host, repo, blob) for digest, blob in wanted.items()}
+        missing = []
+        for digest, future in probes.items():
+            if not future.result():
+                missing.append(wanted[digest])
+        return missing
+
+    def _probe(self, dst, host: str, repo: str, blob: Descriptor) -> Future:
+        key = (host, repo, blob.digest)
+        with self._lock:
+            self._sizes[(host, blob.digest)] = blob.size
+            future = self._probes.get(key)
+            if future is not None:
+                return future
+            repos = self._blobs.get((host, blob.digest), {})
+            known = repos.get(repo)
+            future = Future()
+            self._probes[key] = future
+        if known is not None and known.done() and known.exception() is None:
+            future.set_result(True)
+            return future
+
+        def job() -> bool:
+            size = dst.blob_size(repo, blob.digest)
+            present = size is not None and size == blob.size
+            if present and not self.options.dry_run:
+                self._record_present(host, repo, blob.digest)
+            return present
+
+        self._submit_blob_job(job, future)
+        return future
+
+    def _record_present(self, host: str, repo: str, digest: str) -> None:
+        done: Future = Future()
+        done.set_result(BlobOutcome("present"))
+        with self._lock:
+            self._blobs.setdefault((host, digest), {}).setdefault(repo, done)
+
+    # --- after the barrier: what phase 2 can mount, and how much it will send --------------
+
+    def _locate(self, plans: list[ImagePlan]) -> None:
+        """Find where blobs that are missing everywhere we looked might already be.
+
+        A blob missing from its destination repository and not seen in any other one may still
+        sit on that registry in the repository of an image that phase 1 found complete
+        (a previous, killed run finished it; or an earlier mirror shares base layers). Read the
+        manifests of those images, most likely first (same source repository), until every such
+        blob is located or a budget of manifest reads is spent; phase 2 then mounts instead of
+        uploading. Nothing here is needed for correctness: a wrong hint costs one mount request.
+        """
+        need: dict[str, set[str]] = {}
+        wanted_repos: set[tuple[str, str]] = set()
+        with self._lock:
+            for plan in plans:
+                host = plan.entry.dest.api_host
+                for manifest in plan.manifests:
+                    for blob in manifest.blobs:
+                        if not self._blobs.get((host, blob.digest)):
+                            need.setdefault(host, set()).add(blob.digest)
+                            wanted_repos.add((host, plan.entry.source.repository))
+            present = [s for s in self._present if need.get(s.host)]
+        if not present:
+            return
+        present.sort(key=lambda s: (s.host, s.source_repo) not in wanted_repos)
+        budget = max(32, 4 * sum(len(v) for v in need.values()))
+        for image in present:
+            left = need[image.host]
+            if not left:
+                continue
+            if budget <= 0:
+                break
+            top = image.manifest
+            if top is None:
+                budget -= 1
+                try:
+                    top = image.dst.get_manifest(image.repo, image.digest)
+                except Exception:  # noqa: BLE001 - only a hint: an unreadable one is skipped
+                    continue
+            manifests = [top]
+            budget -= len(top.children)
+            futures = []
+            for child in top.children:
+                future: Future = Future()
+                self._submit_blob_job(lambda c=child, i=image: i.dst.get_manifest(i.repo, c.digest), future)
+                futures.append(future)
+            for future in futures:
+                try:
+                    manifests.append(future.result())
+                except Exception:  # noqa: BLE001 - only a hint: an unreadable one is skipped
+                    continue
+            for manifest in manifests:
+                for blob in manifest.blobs:
+                    if blob.digest in left:
+                        left.discard(blob.digest)
+                        with self._lock:
+                            self._hints.setdefault((image.host, blob.digest), image.repo)
+
+    def _announce_planned_bytes(self, plans: list) -> None:
+        """Tell Progress how many bytes phase 2 will send: blobs present nowhere on their host."""
+        if self.progress is None:
+            return
+        total = 0
+        seen: set[tuple[str, str]] = set()
+        for plan in plans:
+            if plan is None:
+                continue
+            host = plan.entry.dest.api_host
+            for manifest in plan.manifests:
+                for blob in manifest.blobs:
+                    key = (host, blob.digest)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if not self._blobs.get(key) and key not in self._hints:
+                        total += blob.size
+        self.progress.add_planned(total)
