@@ -36,12 +36,12 @@ def _time_phases() -> dict:
     last ended (the engine is not modified: only its methods are wrapped in this process)."""
     import threading
 
-    from ansible_collections.airgap.operatorhub.plugins.module_utils import copy as copy_mod
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 
     spans: dict = {}
     lock = threading.Lock()
     for name in ("_phase1", "_phase2"):
-        original = getattr(copy_mod.Copier, name, None)
+        original = getattr(Copier, name, None)
         if original is None:
             continue
 
@@ -55,7 +55,7 @@ def _time_phases() -> dict:
                     first, last = spans.get(__name, (start, end))
                     spans[__name] = (min(first, start), max(last, end))
 
-        setattr(copy_mod.Copier, name, wrapped)
+        setattr(Copier, name, wrapped)
     return spans
 
 
