@@ -56,8 +56,8 @@ def test_async_poll_0_then_async_status(tmp_path, image_set, plain_registry, reg
             {"name": "again", MODULE: args, "async": 600, "poll": 0, "register": "job2"},
             {"name": "wait again", "ansible.builtin.async_status": {"jid": "{{ job2.ansible_job_id }}"},
              "register": "done2", "until": "done2 is finished", "retries": 120, "delay": 1},
-            {"name": "clean up again", "ansible.builtin.async_status": {"jid": "{{ job2.ansible_job_id }}",
-                                                                       "mode": "cleanup"}},
+            {"name": "clean up again",
+             "ansible.builtin.async_status": {"jid": "{{ job2.ansible_job_id }}", "mode": "cleanup"}},
         ],
     }]
     playbook = os.path.join(str(tmp_path), "play.yml")
