@@ -37,7 +37,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.planning import ImagePlan, PlanPhase
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer_plan import ImagePlan, PlanPhase
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import (
     BlobOutcome,
     CopyOptions,
