@@ -5,7 +5,7 @@
 
 A run has two phases with a barrier between them:
 
-1. **plan** (:mod:`.planning`), read-only, over ``parallel_images + parallel_layers`` threads:
+1. **plan** (:mod:`.transfer_plan`), read-only, over ``parallel_images + parallel_layers`` threads:
    per image, find what the destination lacks. An image whose destination tag already points
    at the digest we would push is *present* and left alone. A dry run (check mode) stops here
    and reports what is missing.
