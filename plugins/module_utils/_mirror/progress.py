@@ -115,7 +115,7 @@ class Progress:
         self._start = clock()
         self._end: float | None = None
         self._copied = 0
-        self._skipped = 0
+        self._present = 0
         self._failed = 0
         self._other = 0  # missing (dry run), cancelled
         self._running = 0
@@ -141,8 +141,8 @@ class Progress:
             status = item.get("status")
             if status == "copied":
                 self._copied += 1
-            elif status == "skipped":
-                self._skipped += 1
+            elif status == "present":
+                self._present += 1
             elif status == "failed":
                 self._failed += 1
             else:
@@ -192,7 +192,7 @@ class Progress:
         with self._lock:
             now = self._end if self._end is not None else self.clock()
             finished = self._end is not None
-            done = self._copied + self._skipped + self._failed + self._other
+            done = self._copied + self._present + self._failed + self._other
             elapsed = now - self._start
             rate = 0.0 if finished else self._rate(now)
             eta = 0.0 if finished else self._eta(done, elapsed, rate)
@@ -201,7 +201,7 @@ class Progress:
                 "images_total": self.total_images,
                 "images_done": done,
                 "images_copied": self._copied,
-                "images_skipped": self._skipped,
+                "images_present": self._present,
                 "images_failed": self._failed,
                 "images_running": self._running,
                 "bytes_sent": self._bytes,

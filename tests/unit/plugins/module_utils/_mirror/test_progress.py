@@ -51,25 +51,25 @@ def test_initial_snapshot(clock):
     snap = Progress(3, None, clock=clock).snapshot()
     assert snap["state"] == "running"
     assert snap["images_total"] == 3
-    assert snap["images_done"] == snap["images_copied"] == snap["images_skipped"] == snap["images_failed"] == 0
+    assert snap["images_done"] == snap["images_copied"] == snap["images_present"] == snap["images_failed"] == 0
     assert snap["bytes_sent"] == snap["bytes_planned"] == 0
     assert snap["rate_bytes_per_second"] == 0
     assert snap["eta_seconds"] is None
     assert snap["elapsed_seconds"] == 0
     assert snap["images_running"] == snap["retries"] == 0
     # The snapshot is what report readers and the progress display parse: no key added or lost unnoticed.
-    assert set(snap) == {"state", "images_total", "images_done", "images_copied", "images_skipped", "images_failed",
+    assert set(snap) == {"state", "images_total", "images_done", "images_copied", "images_present", "images_failed",
                          "images_running", "bytes_sent", "bytes_planned", "rate_bytes_per_second", "eta_seconds",
                          "elapsed_seconds", "retries"}
 
 
 def test_counts_by_status(clock):
     progress = Progress(5, None, clock=clock)
-    for status in ("copied", "copied", "skipped", "failed", "cancelled"):
+    for status in ("copied", "copied", "present", "failed", "cancelled"):
         progress.image_started()
         progress.image_finished(Result("s", status))
     snap = progress.snapshot()
-    assert (snap["images_done"], snap["images_copied"], snap["images_skipped"], snap["images_failed"]) == (5, 2, 1, 1)
+    assert (snap["images_done"], snap["images_copied"], snap["images_present"], snap["images_failed"]) == (5, 2, 1, 1)
     assert snap["images_running"] == 0
 
 
@@ -113,7 +113,7 @@ def test_eta_from_images_when_longer(clock):
     progress = Progress(10, None, clock=clock)
     clock.tick(20)
     progress.image_finished(Result("a", "copied"))
-    progress.image_finished(Result("b", "skipped"))
+    progress.image_finished(Result("b", "present"))
     # no bytes planned: 2 images in 20 s, 8 left
     assert progress.snapshot()["eta_seconds"] == pytest.approx(80)
     progress.add_planned(MiB)
@@ -179,7 +179,7 @@ def test_report_written_at_most_every_interval(tmp_path, clock):
     assert doc["progress"]["images_done"] == 1
     assert doc["images"] == [{"source": "a", "status": "copied"}]
     clock.tick(1)
-    progress.image_finished(Result("b", "skipped"))
+    progress.image_finished(Result("b", "present"))
     progress.add_bytes(100)
     assert json.loads(path.read_text())["progress"]["images_done"] == 1  # too soon
     clock.tick(1.5)
