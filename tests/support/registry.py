@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -27,6 +26,7 @@ import time
 import yaml
 
 from .pki import CertificateAuthority, default_ca, issue_client_cert
+from .process import log_tail, terminate
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
 AUTH_MODES = (None, "htpasswd", "token")
@@ -278,14 +278,7 @@ class RegistryServer(Endpoint):
 
     def _kill(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc)
 
     def stop(self) -> None:
         self._kill()
@@ -305,11 +298,7 @@ class RegistryServer(Endpoint):
         return f"RegistryServer({self.url}, auth={self.auth})"
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def describe(self) -> dict:
         """What a client needs to reach this registry (no process handle), e.g. for lab.json."""

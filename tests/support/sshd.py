@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 
 from .registry import free_port
+from .process import log_tail, terminate
 
 SSHD_BIN = "/usr/sbin/sshd"
 # sshd refuses to start without its privilege separation directory, which the Debian service
@@ -140,22 +140,11 @@ class SshServer:
             return 0
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, errors="replace") as handle:
-                return "".join(handle.readlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def _kill(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc)
 
     def stop(self) -> None:
         # Connection masters kept by ControlPersist hold sessions open past sshd's end: close them.
