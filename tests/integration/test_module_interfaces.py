@@ -118,8 +118,9 @@ def test_diff_mode_shows_the_written_files(tmp_path, image_set, plain_registry):
     check = run_task(str(tmp_path / "check"), MIRROR, args, check=True, diff=True).result
     assert not check.get("failed"), check
     by_file = {os.path.basename(item["after_header"]): item for item in check["diff"]}
+    # app1 is referenced by digest (IDMS, ICSP), app0 and app2 by tag (ITMS)
     assert set(by_file) == {"mapping.txt", "imageContentSourcePolicy.yaml", "imageDigestMirrorSet.yaml",
-                            "catalogSource.yaml", "clusterCatalog.yaml"}
+                            "imageTagMirrorSet.yaml", "catalogSource.yaml", "clusterCatalog.yaml"}
     mapping = by_file["mapping.txt"]
     assert mapping["before"] == "" and mapping["before_header"] == "/dev/null"
     assert "=mirror.example.com:5000/olm/" in mapping["after"]
