@@ -23,6 +23,13 @@ COMMUNITY = CORPUS / "fbc" / "community-operators-prod" / "v4.21"
 OC_DECLCFG = CORPUS / "fbc" / "oc" / "test-declcfg"
 OC_SQLITE = CORPUS / "sqlite" / "oc-test.db"
 TEST_CATALOG_LATEST = CORPUS / "fbc" / "oc-mirror" / "integration-test-catalogs" / "test-catalog-latest"
+# Bundle directories (registry+v1) and a packagemanifest, for rendering bundles to olm.bundle.
+BUNDLES = FIXTURES / "bundles"
+NHC_BUNDLES = BUNDLES / "community-operators-prod" / "node-healthcheck-operator"  # 0.11.0, 0.12.0
+TRUSTIFY_BUNDLE = BUNDLES / "community-operators-prod" / "trustify-operator" / "0.1.0-alpha.9"
+GITLAB_RUNNER_BUNDLE = BUNDLES / "community-operators-prod" / "gitlab-runner-operator" / "1.52.0"
+ETCD_BUNDLES = BUNDLES / "operator-registry"  # etcd.0.9.0, etcd.0.9.2
+ETCD_PACKAGEMANIFEST = BUNDLES / "operator-registry-packagemanifests" / "etcd"
 
 
 def needs(*paths: Path):
