@@ -150,6 +150,35 @@ def catalog_info_request(module):
                               connection=connection_settings(params))
 
 
+def catalog_build_request(module):
+    """catalog_build's parameters as a CatalogBuildRequest (the source's filter read as catalog_info reads it)."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import info_spec
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+
+    params = module.params
+    spec = None
+    if params.get("source") or params.get("imageset_config") is not None:
+        spec = info_spec(params.get("source"), params.get("packages"), params["full"], params["include_dependencies"],
+                         params.get("imageset_config"))
+        spec.field = "source"
+    elif params.get("packages") or params["full"] or params["include_dependencies"]:
+        raise ConfigError("packages, full and include_dependencies filter the source: set source or "
+                          "imageset_config, or leave them out")
+    return CatalogBuildRequest(
+        base_image=params["base_image"],
+        dest=params["dest"],
+        source=spec,
+        fbc=params.get("fbc"),
+        filter_by_os=params.get("filter_by_os"),
+        cache_dir=params.get("cache_dir"),
+        platform=params["platform"],
+        full=params["full"],
+        include_dependencies=params["include_dependencies"],
+        connection=connection_settings(params),
+    )
+
+
 # --- the end of every module -------------------------------------------------------------------
 
 
