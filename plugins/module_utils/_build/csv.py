@@ -122,8 +122,8 @@ class BundleManifests:
             raise CatalogError(f"{where}: no ClusterServiceVersion found among the manifests; a bundle needs "
                                "exactly one (kind: ClusterServiceVersion)")
         if len(csvs) > 1:
-            raise CatalogError(f"{where}: {len(csvs)} ClusterServiceVersions ({', '.join(p for p, _ in csvs)}); "
-                               "a bundle holds exactly one")
+            paths = ", ".join(found[0] for found in csvs)
+            raise CatalogError(f"{where}: {len(csvs)} ClusterServiceVersions ({paths}); a bundle holds exactly one")
         self.csv_path, self.csv = csvs[0]
         self.crds = [(path, obj) for path, obj in self.objects if obj.get("kind") == KIND_CRD]
         self.spec = _mapping(self.csv.get("spec"), f"{self.csv_path}: spec")
