@@ -30,7 +30,7 @@ from tests.support.corpus import COMMUNITY
 from tests.support.images import skopeo
 from tests.support.opm_base import LABELS, PLATFORMS, opm_script, push_opm_base
 from tests.support.playbook import run_task
-from tests.support.registry import registry_options
+from tests.support.registry import registry_options, skopeo_inspect
 
 BUILD = "airgap.operatorhub.catalog_build"
 INFO = "airgap.operatorhub.catalog_info"
@@ -68,7 +68,8 @@ def _four_ways(tmp_path, args, defaults, registry, repo_tag):
         if label == "check":
             assert run.result["changed"] is True
             # check mode pushed nothing: the destination tag does not exist
-            assert registry.http_status(f"/v2/{repo_tag[0]}/manifests/{repo_tag[1]}") in (401, 404)
+            with pytest.raises(RuntimeError, match="manifest unknown"):
+                skopeo_inspect(registry, f"{repo_tag[0]}:{repo_tag[1]}", raw=True)
     assert runs["real"]["changed"] is True
     assert runs["check-again"]["changed"] is False
     assert runs["real-again"]["changed"] is False
@@ -178,7 +179,7 @@ def _check_configs(configs, packages, original_bundles):
 
 
 def test_build_from_catalog_image_with_packages(tmp_path, plain_registry, registry_factory, base_image,
-                                                community_image, skopeo_inspect):
+                                                community_image):
     dest_registry = registry_factory(tls=True, auth="htpasswd")
     base_ref, _base_digest, base_layers = base_image
     args = {"source": community_image, "packages": KEPT, "base_image": base_ref,
@@ -188,6 +189,9 @@ def test_build_from_catalog_image_with_packages(tmp_path, plain_registry, regist
     assert result["packages"] == KEPT
     assert result["platforms"] == list(PLATFORMS)
     assert result["image"] == f"{dest_registry.host}/olm/community@{result['digest']}"
+    # another registry than the base's: the three base layers were streamed, not mounted
+    assert result["transferred"]["blobs_mounted"] == 0
+    assert result["transferred"]["blobs_pushed"] == 3 + 1 + 2
     pushed = skopeo_inspect(dest_registry, "olm/community:v4.21", raw=True)
     assert "sha256:" + hashlib.sha256(pushed).hexdigest() == result["digest"]
 
@@ -236,6 +240,18 @@ def test_build_from_fbc_dir_one_platform(tmp_path, plain_registry, registry_fact
     loaded = _check_configs(configs, ["nfs-provisioner-operator"], original)
     # an FBC input is taken whole
     assert set(loaded.packages["nfs-provisioner-operator"].bundles) == set(original)
+
+
+def test_base_layers_are_mounted_on_the_base_registry(tmp_path, plain_registry, base_image):
+    fbc = tmp_path / "fbc"
+    shutil.copytree(COMMUNITY / "libredb-studio-operator", fbc / "libredb-studio-operator")
+    args = {"fbc": str(fbc), "base_image": base_image[0], "dest": f"{plain_registry.host}/olm/mounted:v1"}
+    result = run_task(str(tmp_path / "run"), BUILD, args, module_defaults=_defaults(plain_registry)).result
+    assert not result.get("failed"), result
+    assert result["transferred"]["blobs_mounted"] == 3
+    assert result["transferred"]["blobs_pushed"] == 1 + 2
+    inspected = skopeo_inspect(plain_registry, "olm/mounted:v1", raw=True)
+    assert "sha256:" + hashlib.sha256(inspected).hexdigest() == result["digest"]
 
 
 def test_package_in_two_inputs_is_an_error(tmp_path, plain_registry, base_image, community_image):
