@@ -170,6 +170,7 @@ def catalog_build_request(module):
         dest=params["dest"],
         source=spec,
         fbc=params.get("fbc"),
+        bundles=tuple(params.get("bundles") or ()),
         filter_by_os=params.get("filter_by_os"),
         cache_dir=params.get("cache_dir"),
         platform=params["platform"],

@@ -12,7 +12,7 @@ short_description: Build a (pruned) operator catalog image and push it, without 
 version_added: 0.2.0
 description:
   - Builds an operator catalog (index) image that OLM serves, from a source catalog filtered to the
-    packages you keep and from a local File-Based Catalog (FBC), and pushes it to a registry or
+    packages you keep, a local File-Based Catalog (FBC) and operator bundles, and pushes it to a registry or
     writes it into an OCI image layout. It replaces C(oc adm catalog build --from=BASE
     --filter-by-os=REGEX --to=DEST) (whose C(--appregistry-org) source no longer exists) and
     C(opm index prune) followed by C(podman build) and C(podman push).
@@ -94,6 +94,22 @@ options:
       - Merged with the packages kept from O(source). A package present in both is an error that
         names both inputs.
     type: path
+  bundles:
+    description:
+      - Operator bundles rendered into the catalog as C(opm render) renders them, each an existing
+        directory or else a bundle image reference. A directory is a bundle (C(manifests/) and
+        C(metadata/annotations.yaml)) or the older packagemanifest layout (a C(*.package.yaml) and
+        one directory per version).
+      - A bundle's channels come from its annotations, its channel entry from the CSV's
+        C(spec.replaces), C(spec.skips) and C(olm.skipRange) annotation; its related images from
+        C(spec.relatedImages), the deployments' containers and init containers, C(RELATED_IMAGE_*)
+        environment values and the C(containerImage) annotation, plus the bundle image.
+      - A bundle image keeps the CSV as C(olm.csv.metadata) and is installed from its image; a
+        directory has no image, so its manifests go into the catalog as C(olm.bundle.object)
+        properties.
+      - Merged with the other inputs; a package may come from one input only.
+    type: list
+    elements: str
   base_image:
     description:
       - The image the catalog layer is added to. It must have C(/bin/opm), for example
@@ -174,6 +190,14 @@ EXAMPLES = r"""
       spec:
         sourceType: grpc
         image: "{{ built.image }}"
+
+- name: A catalog of our own operator, from its bundle image and a bundle directory
+  airgap.operatorhub.catalog_build:
+    bundles:
+      - quay.example.com/acme/acme-operator-bundle:v1.2.0
+      - /srv/bundles/acme-operator/1.3.0
+    base_image: registry.redhat.io/openshift4/ose-operator-registry-rhel9:v4.16
+    dest: mirror.example.com:5000/olm/acme-operators:v1
 
 - name: Our own FBC, written into an OCI layout to carry across the air gap
   airgap.operatorhub.catalog_build:
@@ -262,13 +286,14 @@ def main():
             include_dependencies=dict(type="bool", default=default_of(CatalogBuildRequest, "include_dependencies")),
             imageset_config=dict(type="raw"),
             fbc=dict(type="path"),
+            bundles=dict(type="list", elements="str"),
             base_image=dict(type="str", required=True),
             dest=dict(type="str", required=True),
             filter_by_os=dict(type="str"),
             cache_dir=dict(type="path"),
             platform=dict(type="str", default=default_of(CatalogBuildRequest, "platform")),
         ),
-        required_one_of=[("source", "imageset_config", "fbc")],
+        required_one_of=[("source", "imageset_config", "fbc", "bundles")],
         mutually_exclusive=[("packages", "imageset_config")],
         supports_check_mode=True,
     )

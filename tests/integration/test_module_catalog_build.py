@@ -26,7 +26,7 @@ import yaml
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
 from tests.support.catalog_images import push_catalog
-from tests.support.corpus import COMMUNITY
+from tests.support.corpus import COMMUNITY, NHC_BUNDLES
 from tests.support.images import skopeo
 from tests.support.opm_base import LABELS, PLATFORMS, opm_script, push_opm_base
 from tests.support.playbook import run_task
@@ -305,3 +305,52 @@ def test_build_into_oci_layout(tmp_path, plain_registry, base_image):
     assert again["changed"] is True and again["digest"] == result["digest"]
     assert again["transferred"]["blobs_written"] == 1
     assert "sha256:" + hashlib.sha256(layer_blob.read_bytes()).hexdigest() == result["layer"]["digest"]
+
+
+def test_build_from_bundle_directories(tmp_path, plain_registry, base_image):
+    """Two node-healthcheck-operator bundle directories rendered into one channel, in an OCI layout."""
+    base_ref, _base_digest, base_layers = base_image
+    layout = tmp_path / "layout"
+    args = {"bundles": [str(NHC_BUNDLES / "0.11.0"), str(NHC_BUNDLES / "0.12.0")], "base_image": base_ref,
+            "dest": f"oci:{layout}:bundles", "filter_by_os": "linux/amd64"}
+    result = run_task(str(tmp_path / "real"), BUILD, args, module_defaults=_defaults(plain_registry)).result
+    assert not result.get("failed"), result
+    assert result["changed"] is True and result["packages"] == ["node-healthcheck-operator"]
+    again = run_task(str(tmp_path / "again"), BUILD, args, module_defaults=_defaults(plain_registry)).result
+    assert again["changed"] is False and again["digest"] == result["digest"]
+
+    _index, manifests = _platform_refs(str(layout), "bundles")
+    assert sorted(manifests) == ["linux/amd64"]
+    rootfs = _umoci_unpack(str(layout), "bundles", str(tmp_path / "unpacked"))
+    with open(os.path.join(rootfs, "configs", "node-healthcheck-operator", "catalog.json"), encoding="utf-8") as f:
+        blobs = list(_json_stream(f.read()))
+    by_schema = {}
+    for blob in blobs:
+        by_schema.setdefault(blob["schema"], []).append(blob)
+    (package,) = by_schema["olm.package"]
+    assert (package["name"], package["defaultChannel"]) == ("node-healthcheck-operator", "stable")
+    (channel,) = by_schema["olm.channel"]
+    assert channel["name"] == "stable"
+    assert sorted(channel["entries"], key=lambda e: e["name"]) == [
+        {"name": "node-healthcheck-operator.v0.11.0", "replaces": "node-healthcheck-operator.v0.10.0",
+         "skipRange": ">=0.10.0 <0.11.0"},
+        {"name": "node-healthcheck-operator.v0.12.0", "replaces": "node-healthcheck-operator.v0.11.0",
+         "skipRange": ">=0.10.0 <0.12.0"},
+    ]
+    bundles = {b["name"]: b for b in by_schema["olm.bundle"]}
+    assert sorted(bundles) == ["node-healthcheck-operator.v0.11.0", "node-healthcheck-operator.v0.12.0"]
+    # a directory has no image: its manifests travel as olm.bundle.object properties
+    types = {p["type"] for p in bundles["node-healthcheck-operator.v0.12.0"]["properties"]}
+    assert {"olm.package", "olm.gvk", "olm.bundle.object"} <= types
+
+
+def _json_stream(text):
+    decoder = json.JSONDecoder()
+    position = 0
+    while position < len(text):
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            break
+        blob, position = decoder.raw_decode(text, position)
+        yield blob

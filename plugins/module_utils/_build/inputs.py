@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Sequence, Tuple
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._build.bundle import render_bundles
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.loader import load_catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
@@ -44,14 +45,15 @@ def load_fbc_input(path: str) -> Catalog:
 
 
 def bundle_catalog(request: CatalogBuildRequest, pool) -> Optional[Catalog]:
-    """The ``bundles`` input rendered to olm.bundle blobs.
-
-    Placeholder: _build/bundle.py renders bundles; the lead wires it here (``bundles`` is not an
-    option of the module until then).
-    """
-    if request.bundles:
-        raise ConfigError("bundles: rendering bundles is not wired into catalog_build yet")
-    return None
+    """The ``bundles`` input (bundle or packagemanifest directories, bundle images) rendered to
+    olm.package, olm.channel and olm.bundle blobs, as ``opm render`` renders them."""
+    if not request.bundles:
+        return None
+    try:
+        return render_bundles(request.bundles, pool)
+    except AirgapError as exc:
+        text = str(exc)
+        raise type(exc)(text if text.startswith("bundles") else f"bundles: {text}") from None
 
 
 def build_inputs(request: CatalogBuildRequest, pool) -> Tuple[Catalog, Optional[LoadedCatalog]]:

@@ -26,7 +26,7 @@ class CatalogBuildRequest:
     dest: str
     source: Optional[CatalogSpec] = None
     fbc: Optional[str] = None
-    # bundle image references or directories, rendered by _build/bundle.py (wired by the lead)
+    # bundle image references or directories, rendered by _build/bundle.py
     bundles: Tuple[str, ...] = ()
     filter_by_os: Optional[str] = None
     cache_dir: Optional[str] = None
@@ -37,4 +37,4 @@ class CatalogBuildRequest:
 
     def __post_init__(self) -> None:
         if self.source is None and not self.fbc and not self.bundles:
-            raise ConfigError("give at least one input: source (a catalog), imageset_config or fbc")
+            raise ConfigError("give at least one input: source (a catalog), imageset_config, fbc or bundles")
