@@ -14,6 +14,12 @@ other content (the ose-operator-registry images do) must not be served from, or 
 ends in CrashLoopBackOff (oc-mirror issue #1099). With the whiteout, ``opm serve
 --cache-dir=/tmp/cache`` builds its cache from ``/configs`` when it starts.
 
+``configs/`` carries an opaque whiteout (``configs/.wh..wh..opq``): on a base that is itself a
+catalog image (catalog_mirror builds a pruned catalog on the source catalog's own layers), the
+base's FBC under ``/configs`` is hidden, not merged with ours. A base whose index label names
+another FBC directory gets that directory whited out too (``hidden``), so the image carries one
+catalog only. Whiteouts come first among their siblings, as the OCI image spec asks.
+
 The tar is streamed through a temporary file: memory holds one package's JSON at a time.
 """
 
@@ -26,7 +32,7 @@ import os
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.render import dumps_blobs, package_blobs
@@ -36,6 +42,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import C
 CONFIGS_DIR = "configs"
 # The opm cache directory the base image may carry, whited out by the layer.
 CACHE_DIR = "tmp/cache"
+WHITEOUT_PREFIX = ".wh."
+# Hides what the lower layers hold in the directory it is in.
+WHITEOUT_OPAQUE = ".wh..wh..opq"
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 TMP_MODE = 0o1777
@@ -86,16 +95,31 @@ class _Hashing(io.RawIOBase):
 
 
 def _package_dir(name: str) -> str:
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+    if (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or name.startswith(WHITEOUT_PREFIX)):
         raise CatalogError(f"package name {name!r} cannot be a directory name; fix the catalog")
     return name
 
 
-def layer_entries(catalog: Catalog) -> Iterator[Tuple[str, Optional[bytes]]]:
+def _hidden_parts(path: str) -> Tuple[str, ...]:
+    parts = tuple(part for part in path.strip("/").split("/") if part not in ("", "."))
+    if not parts or ".." in parts or any(part.startswith(WHITEOUT_PREFIX) for part in parts):
+        raise CatalogError(f"{path!r} cannot be whited out: give an absolute directory of the base image")
+    return parts
+
+
+def _sort_key(parts: Tuple[str, ...]) -> Tuple[Tuple[int, str], ...]:
+    # a directory before what it holds; whiteouts before their siblings
+    return tuple((0 if part.startswith(WHITEOUT_PREFIX) else 1, part) for part in parts)
+
+
+def layer_entries(catalog: Catalog, hidden: Sequence[str] = ()) -> Iterator[Tuple[str, Optional[bytes]]]:
     """``(path, content)`` of every tar entry in order; ``content`` None is a directory.
 
-    Paths are sorted component by component (a directory before what it holds); the JSON of a
-    package is produced only when its entry is reached.
+    Paths are sorted component by component (a directory before what it holds, whiteouts before
+    their siblings); the JSON of a package is produced only when its entry is reached.
+    ``hidden`` are absolute directories of the base (another FBC directory than ``/configs``)
+    to white out.
     """
     def package_json(name: str) -> Callable[[], bytes]:
         return lambda: dumps_blobs(package_blobs(catalog.packages[name])).encode("utf-8")
@@ -103,15 +127,28 @@ def layer_entries(catalog: Catalog) -> Iterator[Tuple[str, Optional[bytes]]]:
     entries: List[Tuple[Tuple[str, ...], Optional[Callable[[], bytes]]]] = [
         ((CONFIGS_DIR,), None),
         (("tmp",), None),
+        ((CONFIGS_DIR, WHITEOUT_OPAQUE), lambda: b""),
         (("tmp", ".wh.cache"), lambda: b""),
     ]
+    known = {parts for parts, produce in entries if produce is None}
+    for path in hidden:
+        parts = _hidden_parts(path)
+        if parts == (CONFIGS_DIR,) or parts == tuple(CACHE_DIR.split("/")):
+            continue  # replaced (opaque) or whited out already
+        for depth in range(1, len(parts)):
+            if parts[:depth] not in known:
+                known.add(parts[:depth])
+                entries.append((parts[:depth], None))
+        whiteout = parts[:-1] + (WHITEOUT_PREFIX + parts[-1],)
+        if whiteout not in {e[0] for e in entries}:
+            entries.append((whiteout, lambda: b""))
     for name in catalog.packages:
         parts = (CONFIGS_DIR, _package_dir(name))
         entries.append((parts, None))
         entries.append((parts + ("catalog.json",), package_json(name)))
     if catalog.others:
         entries.append(((CONFIGS_DIR, "catalog.json"), lambda: dumps_blobs(catalog.others).encode("utf-8")))
-    for parts, produce in sorted(entries, key=lambda entry: entry[0]):
+    for parts, produce in sorted(entries, key=lambda entry: _sort_key(entry[0])):
         yield "/".join(parts), None if produce is None else produce()
 
 
@@ -138,15 +175,16 @@ def write_tar(entries: Iterable[Tuple[str, Optional[bytes]]], out) -> None:
             tar.addfile(info, io.BytesIO(content) if content is not None else None)
 
 
-def build_layer(catalog: Catalog, directory: str) -> Layer:
-    """Write the catalog layer of ``catalog`` into a new file under ``directory``."""
+def build_layer(catalog: Catalog, directory: str, hidden: Sequence[str] = ()) -> Layer:
+    """Write the catalog layer of ``catalog`` into a new file under ``directory`` (``hidden``:
+    see :func:`layer_entries`)."""
     fd, path = tempfile.mkstemp(prefix="catalog-layer-", suffix=".tar.gz", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             packed = _Hashing(handle)
             with gzip.GzipFile(filename="", mode="wb", fileobj=packed, compresslevel=GZIP_LEVEL, mtime=0) as gz:
                 plain = _Hashing(gz)
-                write_tar(layer_entries(catalog), plain)
+                write_tar(layer_entries(catalog, hidden), plain)
     except BaseException:
         os.unlink(path)
         raise
