@@ -215,6 +215,10 @@ def _iter_json_stream(handle: Any, path: str, buf: str) -> Iterator[Tuple[str, D
             continue
         try:
             value, end = raw_decode(buf, pos)
+        except RecursionError:
+            err_line = line + buf.count("\n", line_pos, pos)
+            raise CatalogError(f"{path}:{err_line}: the JSON value is nested too deeply to be read; not a "
+                               "catalog blob") from None
         except json.JSONDecodeError as exc:
             if not eof:
                 # Probably a value cut by the end of the buffer: read at least as much again.
@@ -235,6 +239,12 @@ def _iter_json_stream(handle: Any, path: str, buf: str) -> Iterator[Tuple[str, D
         yield f"{path}:{line}", value
         pos = end
 
+
+# Deeper than this, a YAML value is refused before it is built: real catalogs nest a few tens of
+# levels, and building a deeper one could exhaust the interpreter's stack.
+MAX_YAML_DEPTH = 200
+# Aliases may at most double a YAML document, or add this many values when that is more.
+MAX_YAML_ALIAS_NODES = 100_000
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -265,6 +275,60 @@ def _construct(loader: Any, node: Any) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+def _children(node: Any) -> List[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_node(root: Any, path: str) -> None:
+    """Bound what building one YAML document will cost, before it is built.
+
+    An alias (``*name``) makes the composer hand back the node it names once more, so the nodes
+    form a graph and building it copies every alias anew: a few hundred bytes of nested aliases
+    ("billion laughs") cost minutes and gigabytes. The size the document expands to, its depth,
+    and alias cycles are computed over the graph (each node visited once, iteratively): a
+    document whose aliases more than double it (or add more than MAX_YAML_ALIAS_NODES nodes),
+    nested deeper than MAX_YAML_DEPTH, or that contains itself, is refused.
+    """
+    size: Dict[int, int] = {}
+    height: Dict[int, int] = {}
+    open_nodes = set()
+    distinct = 0
+    stack = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        mark = node.start_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        if leaving:
+            open_nodes.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            height[key] = 1 + max((height[id(child)] for child in children), default=0)
+            if height[key] > MAX_YAML_DEPTH:
+                raise CatalogError(f"{where}: the YAML value is nested more than {MAX_YAML_DEPTH} levels deep; "
+                                   "not a catalog blob")
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise CatalogError(f"{where}: a YAML alias refers to a value that contains the alias itself; not a "
+                               "catalog blob")
+        open_nodes.add(key)
+        distinct += 1
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+    expanded = size[id(root)]
+    if expanded > distinct + max(distinct, MAX_YAML_ALIAS_NODES):
+        mark = root.start_mark
+        where = f"{path}:{mark.line + 1}" if mark else path
+        raise CatalogError(f"{where}: the YAML aliases (*name) of this document expand its {distinct} values to "
+                           f"{expanded}; refusing it as an alias bomb. Write the values out, as opm render does")
+
+
 def _iter_yaml_stream(handle: Any, path: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
     if not HAS_YAML:
         raise CatalogError(f"{path}: reading a YAML catalog needs the PyYAML Python package, which is not "
@@ -276,6 +340,8 @@ def _iter_yaml_stream(handle: Any, path: str) -> Iterator[Tuple[str, Dict[str, A
             node = loader.get_node()
             doc += 1
             start = node.start_mark.line + 1 if node is not None and node.start_mark else 0
+            if node is not None:
+                _check_node(node, path)
             value = _construct(loader, node) if node is not None else None
             if value is None:
                 continue

@@ -127,6 +127,9 @@ def _labels_of(config_bytes: bytes, image: str) -> Dict[str, str]:
         config = json.loads(config_bytes.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise CatalogError(f"{image}: the image config is not valid JSON ({exc}); not a container image") from None
+    except RecursionError:
+        raise CatalogError(f"{image}: the image config is nested too deeply to be read; not a container "
+                           "image") from None
     if not isinstance(config, dict):
         raise CatalogError(f"{image}: the image config is not a JSON object; not a container image")
     inner = config.get("config") or config.get("container_config") or {}

@@ -56,10 +56,12 @@ class _Reader:
     def __init__(self, path: str, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
-        self.tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        self.tables = {row[0] for row in self.rows("SELECT name FROM sqlite_master WHERE type='table'")}
         self.columns: Dict[str, Set[str]] = {}
         for table in self.tables:
-            self.columns[table] = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+            # A bound parameter, not the name pasted into SQL: any table name (quotes included) is
+            # data here.
+            self.columns[table] = {row[0] for row in self.rows("SELECT name FROM pragma_table_info(?)", table)}
         missing = {"package", "channel", "channel_entry", "operatorbundle"} - self.tables
         if missing:
             raise CatalogError(f"{path}: not an operator-registry index database (missing tables: "
@@ -132,6 +134,9 @@ def _bundle_objects(name: str, text: Optional[str], path: str) -> Tuple[List[str
             break
         try:
             value, end = decoder.raw_decode(text, pos)
+        except RecursionError:
+            raise CatalogError(f"{path}: bundle {name!r}: the stored bundle manifests are nested too deeply to "
+                               "be read") from None
         except json.JSONDecodeError as exc:
             raise CatalogError(f"{path}: bundle {name!r}: the stored bundle manifests are not valid JSON "
                                f"({exc.msg} at {exc.pos})") from None
@@ -182,7 +187,7 @@ def _properties(reader: _Reader, name: str, package: str, version: str, stored: 
         if ptype == "olm.gvk":
             try:
                 gvks.add(_gvk(json.loads(value)))
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 raise CatalogError(f"{reader.path}: bundle {name!r}: olm.gvk property {value!r} is not a "
                                    "JSON object") from None
             continue
@@ -192,7 +197,7 @@ def _properties(reader: _Reader, name: str, package: str, version: str, stored: 
     for dtype, value in deps:
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CatalogError(f"{reader.path}: bundle {name!r}: dependency {value!r} is not JSON") from None
         if not isinstance(parsed, dict):
             continue
@@ -216,7 +221,7 @@ def _properties(reader: _Reader, name: str, package: str, version: str, stored: 
         seen.add((ptype, value))
         try:
             parsed_value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CatalogError(f"{reader.path}: bundle {name!r}: property {ptype} value {value!r} is not "
                                "JSON") from None
         result.append({"type": ptype, "value": parsed_value})
