@@ -50,12 +50,17 @@ def index_location(labels: Optional[Mapping[str, str]], image: str = "the catalo
     """Choose the loader from the image config labels: the FBC directory label wins over the
     sqlite database label (images built during the migration carry both, and opm serves the FBC)."""
     labels = labels or {}
-    configs = labels.get(LABEL_CONFIGS)
-    if configs:
-        return IndexLocation("fbc", configs)
-    database = labels.get(LABEL_DATABASE)
-    if database:
-        return IndexLocation("sqlite", database)
+    for label, kind in ((LABEL_CONFIGS, "fbc"), (LABEL_DATABASE, "sqlite")):
+        value = labels.get(label)
+        if not value:
+            continue
+        try:
+            normalize_prefix(value)
+        except CatalogError as exc:
+            # "/" would unpack the whole image (and read its every file as a catalog).
+            raise CatalogError(f"{image}: the {label} label {value!r} is not a path inside the image "
+                               f"({exc}); not a usable catalog image") from None
+        return IndexLocation(kind, value)
     raise CatalogError(f"{image}: neither the {LABEL_CONFIGS} label (FBC directory) nor the {LABEL_DATABASE} "
                        "label (sqlite database) is set in the image config, so it is not an operator catalog "
                        "image; give a catalog (index) image, an FBC directory or an index.db")

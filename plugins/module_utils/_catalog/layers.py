@@ -9,6 +9,11 @@ as a container runtime applies them, OCI whiteouts included (``.wh.<name>`` dele
 lower layer, ``.wh..wh..opq`` empties a directory of the lower layers). An entry that could
 write outside the destination (``..``, an absolute path, a symlink or hardlink pointing out, a
 path through such a link) stops the extraction with a CatalogError naming it.
+
+Layers come from registries we do not control, so what they may cost is bounded: the bytes and
+the entries of all the layers of one image together (``max_bytes``, ``max_entries``, with the
+generous defaults below), and the size of a single extended (PAX / GNU long name) header, which
+tarfile would otherwise read whole into memory. tarfile's list of every header read is not kept.
 """
 
 from __future__ import annotations
@@ -24,6 +29,48 @@ WHITEOUT_PREFIX = ".wh."
 WHITEOUT_OPAQUE = ".wh..wh..opq"
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# Defaults of apply_layers' limits, for all the layers of one image together. The largest
+# catalog images (redhat-operator-index: base OS, opm, a configs tree or index.db) unpack to a
+# few GiB and some hundred thousand entries; ten times that is refused as a decompression bomb.
+# Bytes count every file the layers carry, extracted or skipped (skipping still decompresses).
+MAX_BYTES = 32 * 1024 ** 3
+MAX_ENTRIES = 2_000_000
+# A PAX or GNU long-name header holds a few paths and numbers; tarfile reads it whole.
+MAX_HEADER_BYTES = 1024 * 1024
+_EXTENDED_HEADERS = frozenset((tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                               tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK))
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """TarInfo that refuses an extended header larger than MAX_HEADER_BYTES before reading it."""
+
+    def _proc_member(self, tarfile_obj):  # pylint: disable=arguments-renamed
+        if self.type in _EXTENDED_HEADERS and self.size > MAX_HEADER_BYTES:
+            raise CatalogError(f"an extended tar header (PAX or GNU long name) of {self.size} bytes, more than "
+                               f"{MAX_HEADER_BYTES}; refusing the layer")
+        return super()._proc_member(tarfile_obj)
+
+
+class _Budget:
+    """What the layers of one image may still unpack."""
+
+    def __init__(self, max_bytes: int, max_entries: int):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.bytes = 0
+        self.entries = 0
+
+    def charge(self, member: tarfile.TarInfo, label: str) -> None:
+        self.entries += 1
+        if self.entries > self.max_entries:
+            raise CatalogError(f"{label}: the image's layers hold more than {self.max_entries} entries; refusing "
+                               "it as a decompression bomb (a catalog image holds far fewer)")
+        if member.isreg():
+            self.bytes += max(member.size, 0)
+            if self.bytes > self.max_bytes:
+                raise CatalogError(f"{label}: the image's layers unpack to more than {self.max_bytes} bytes (at "
+                                   f"entry {member.name!r}); refusing it as a decompression bomb")
 
 
 def _normalize(name: str, what: str) -> str:
@@ -45,12 +92,18 @@ def _normalize(name: str, what: str) -> str:
 
 
 def normalize_prefix(only_prefix: Optional[str]) -> Optional[str]:
-    """An image path (``/configs``) as a clean relative path (``configs``); refuses '..'."""
+    """An image path (``/configs``) as a clean relative path (``configs``); refuses '..', NUL, and
+    a prefix that names the root (``""``, ``/``): that would unpack the whole image, not a catalog."""
     if only_prefix is None:
         return None
+    if "\0" in only_prefix:
+        raise CatalogError(f"only_prefix {only_prefix!r} contains a NUL byte")
     rel = "/".join(part for part in only_prefix.split("/") if part not in ("", "."))
     if ".." in rel.split("/"):
         raise CatalogError(f"only_prefix {only_prefix!r} must not contain '..'")
+    if not rel:
+        raise CatalogError(f"only_prefix {only_prefix!r} names the root of the image, not a directory or file "
+                           "inside it")
     return rel
 
 
@@ -64,7 +117,10 @@ class _Layer:
         self.real_root = os.path.realpath(root)
         self.prefix = prefix
         self.label = label
+        # Paths this layer wrote, and every directory above them: a whiteout in the same layer
+        # must leave them alone (OCI image spec, "Whiteouts": they hide lower layers only).
         self.created: Set[str] = set()
+        self.above_created: Set[str] = set()
 
     def wanted(self, rel: str) -> bool:
         return self.prefix is None or _within(rel, self.prefix)
@@ -81,6 +137,19 @@ class _Layer:
             raise CatalogError(f"{self.label}: entry {entry!r} would be written through a symbolic link that "
                                "points outside the destination directory; refusing the layer")
         return os.path.join(parent, parts[-1])
+
+    def hide_lower(self, path: str, rel: str) -> None:
+        """Remove what lower layers left at ``path``, keeping what this layer created there or below."""
+        if not os.path.lexists(path):
+            return
+        is_dir = os.path.isdir(path) and not os.path.islink(path)
+        if rel in self.created and not is_dir:
+            return
+        if is_dir and (rel in self.created or rel in self.above_created):
+            for child in os.listdir(path):
+                self.hide_lower(os.path.join(path, child), f"{rel}/{child}" if rel else child)
+            return
+        self.remove(path)
 
     def remove(self, path: str) -> None:
         if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
@@ -115,9 +184,7 @@ class _Layer:
                 raise CatalogError(f"{self.label}: opaque whiteout {entry!r} names a directory outside the "
                                    "destination directory; refusing the layer")
             for child in os.listdir(directory):
-                child_rel = f"{rel_dir}/{child}" if rel_dir else child
-                if child_rel not in self.created:
-                    self.remove(os.path.join(directory, child))
+                self.hide_lower(os.path.join(directory, child), f"{rel_dir}/{child}" if rel_dir else child)
             return
         target = name[len(WHITEOUT_PREFIX):]
         if not target or target in (".", ".."):
@@ -125,9 +192,7 @@ class _Layer:
         rel = f"{rel_dir}/{target}" if rel_dir else target
         if self.prefix is not None and not (_within(rel, self.prefix) or _within(self.prefix, rel)):
             return
-        path = self.host_path(rel, entry)
-        if rel not in self.created and os.path.lexists(path):
-            self.remove(path)
+        self.hide_lower(self.host_path(rel, entry), rel)
 
     def symlink_ok(self, rel: str, target: str) -> bool:
         """A relative target that resolves, through the links already unpacked, inside."""
@@ -136,8 +201,17 @@ class _Layer:
         parent = os.path.dirname(os.path.join(self.root, *rel.split("/")))
         return self.inside(os.path.realpath(os.path.join(os.path.realpath(parent), target)))
 
-    def apply(self, tar: tarfile.TarFile) -> None:
-        for member in tar:
+    def apply(self, tar: tarfile.TarFile, budget: _Budget) -> None:
+        while True:
+            try:
+                member = tar.next()
+            except CatalogError as exc:  # from _BoundedTarInfo, which does not know the layer
+                raise CatalogError(f"{self.label}: {exc}") from None
+            if member is None:
+                return
+            # tarfile keeps every header it reads; a stream is read once, so they are dropped.
+            tar.members = []
+            budget.charge(member, self.label)
             entry = member.name
             rel = _normalize(entry, self.label)
             if not rel:
@@ -153,6 +227,8 @@ class _Layer:
             self.extract(tar, member, rel, entry)
 
     def extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo, rel: str, entry: str) -> None:
+        if (member.issym() or member.islnk()) and "\0" in member.linkname:
+            raise CatalogError(f"{self.label}: link {entry!r} has a target containing a NUL byte; refusing the layer")
         self.ensure_parent(rel, entry)
         if member.issym() and not self.symlink_ok(rel, member.linkname):
             raise CatalogError(f"{self.label}: symbolic link {entry!r} -> {member.linkname!r} points outside "
@@ -164,7 +240,8 @@ class _Layer:
                 os.unlink(path)
             if not existing_dir:
                 os.mkdir(path, 0o755)
-            os.chmod(path, (member.mode & 0o777) | 0o700)
+            # Never group- or world-writable: the unpacked tree may be a shared cache entry.
+            os.chmod(path, (member.mode & 0o755) | 0o700)
         elif member.isreg():
             if os.path.lexists(path):
                 self.remove(path)
@@ -175,7 +252,7 @@ class _Layer:
             with os.fdopen(fd, "wb") as out:
                 if source is not None:
                     shutil.copyfileobj(source, out, 1024 * 1024)
-            os.chmod(path, (member.mode & 0o777) | 0o600)
+            os.chmod(path, (member.mode & 0o755) | 0o600)
         elif member.issym():
             if os.path.lexists(path):
                 self.remove(path)
@@ -204,6 +281,10 @@ class _Layer:
             # Devices, FIFOs and the like have no place in a catalog: skipped.
             return
         self.created.add(rel)
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in self.above_created:
+            self.above_created.add(parent)
+            parent = parent.rpartition("/")[0]
 
 
 def _open_layer(stream: BinaryIO, label: str) -> tarfile.TarFile:
@@ -213,19 +294,25 @@ def _open_layer(stream: BinaryIO, label: str) -> tarfile.TarFile:
         raise CatalogError(f"{label}: zstd-compressed layers are not supported; mirror the catalog image with "
                            "gzip layers")
     try:
-        return tarfile.open(fileobj=stream, mode="r|*")
+        return tarfile.open(fileobj=stream, mode="r|*", tarinfo=_BoundedTarInfo)
     except tarfile.ReadError as exc:
         raise CatalogError(f"{label}: not a tar archive (plain or gzip-compressed): {exc}") from exc
+    except CatalogError as exc:  # the first header, read by open(), refused by _BoundedTarInfo
+        raise CatalogError(f"{label}: {exc}") from None
 
 
-def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: Optional[str] = None) -> str:
+def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: Optional[str] = None,
+                 max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> str:
     """Apply image layers in order under ``dest_dir`` (created if needed) and return it.
 
     ``only_prefix`` (for instance the ``/configs`` value of the configs label, or the database
     path) limits the extraction to that path and what is below it; whiteouts that touch it
-    still apply. Each stream is read once, front to back.
+    still apply. Each stream is read once, front to back. ``max_bytes`` and ``max_entries``
+    bound what all the layers together may hold (file bytes, tar entries): past either, a
+    CatalogError refuses the image.
     """
     prefix = normalize_prefix(only_prefix)
+    budget = _Budget(max_bytes, max_entries)
     os.makedirs(dest_dir, exist_ok=True)
     for index, stream in enumerate(layer_streams):
         label = getattr(stream, "name", None)
@@ -233,7 +320,7 @@ def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: 
         layer = _Layer(dest_dir, prefix, label)
         try:
             with _open_layer(stream, label) as tar:
-                layer.apply(tar)
+                layer.apply(tar, budget)
         except (tarfile.TarError, EOFError, OSError) as exc:
             if isinstance(exc, OSError) and exc.filename:
                 raise CatalogError(f"{label}: cannot unpack into {exc.filename}: {exc.strerror}") from exc
