@@ -10,7 +10,9 @@ path. Every layer is read to its end so the registry client checks its digest.
 
 The extraction is cached under ``cache_dir`` keyed by the manifest digest (and the platform when
 the image is an index): an image pinned by digest and already cached is read with no request at
-all; one named by tag costs a single manifest GET.
+all; one named by tag costs a single manifest GET. A cache entry is used only if this user owns
+every file of it and no other user can write any of them (a shared ``cache_dir`` is otherwise a
+way to hand us another catalog): anything else is refused with the path to remove.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
@@ -146,6 +149,27 @@ def _cache_key(digest: str, platform: Optional[str]) -> str:
     return key
 
 
+def _check_trusted(entry_dir: str) -> None:
+    """Refuse a cache entry another user owns, or that anyone but its owner may write."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    paths = [entry_dir]
+    for current, dirs, files in os.walk(entry_dir):
+        paths.extend(os.path.join(current, name) for name in dirs + files)
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue  # removed while we look: the load below fails on it, or does not need it
+        if uid is not None and info.st_uid != uid:
+            problem = f"is owned by uid {info.st_uid}, not by this user (uid {uid})"
+        elif not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o022:
+            problem = f"can be written by other users (mode {stat.S_IMODE(info.st_mode):04o})"
+        else:
+            continue
+        raise CatalogError(f"cache_dir entry {entry_dir}: {path} {problem}, so its catalog cannot be trusted; "
+                           "remove the entry, or give a cache_dir of your own")
+
+
 def _read_meta(entry_dir: str) -> Optional[Dict[str, Any]]:
     try:
         with open(os.path.join(entry_dir, _META), encoding="utf-8") as handle:
@@ -156,6 +180,7 @@ def _read_meta(entry_dir: str) -> Optional[Dict[str, Any]]:
         return None
     if not os.path.isdir(os.path.join(entry_dir, _ROOT)):
         return None
+    _check_trusted(entry_dir)
     return meta
 
 
@@ -186,7 +211,9 @@ def _extract(client: Any, repo: str, manifest: Any, location: IndexLocation,
                     raw.drain()
 
         apply_layers(streams(), os.path.join(tmp, _ROOT), location.prefix)
-        with open(os.path.join(tmp, _META), "w", encoding="utf-8") as handle:
+        # 0644 at most whatever the umask: a group/world-writable entry would be refused next time
+        fd = os.open(os.path.join(tmp, _META), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(meta, handle, indent=2, sort_keys=True)
         try:
             os.rename(tmp, final)

@@ -277,6 +277,7 @@ class _Layer:
                 self.remove(path)
             # A copy, not a link: the unpacked tree is read, never shared with the layer cache.
             shutil.copyfile(real, path)
+            os.chmod(path, os.stat(real).st_mode & 0o755)
         else:
             # Devices, FIFOs and the like have no place in a catalog: skipped.
             return
@@ -313,7 +314,7 @@ def apply_layers(layer_streams: Iterable[BinaryIO], dest_dir: str, only_prefix: 
     """
     prefix = normalize_prefix(only_prefix)
     budget = _Budget(max_bytes, max_entries)
-    os.makedirs(dest_dir, exist_ok=True)
+    os.makedirs(dest_dir, 0o755, exist_ok=True)
     for index, stream in enumerate(layer_streams):
         label = getattr(stream, "name", None)
         label = f"layer {index + 1}" + (f" ({label})" if isinstance(label, str) else "")
