@@ -131,6 +131,7 @@ def catalog_mirror_request(module):
         cache_dir=params.get("cache_dir"),
         platform=params["platform"],
         diff=bool(module._diff),
+        base_image=params.get("base_image"),
         transfer=transfer_settings(params),
         connection=connection_settings(params),
     )

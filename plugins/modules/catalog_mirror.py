@@ -28,8 +28,23 @@ description:
     so a failed copy never leaves files ready for C(oc apply) that point at a partial mirror
     (they are listed in RV(files_pending) and the task fails). With O(manifests_only=true) every
     file is written at once.
-  - The catalog image is mirrored unchanged, so its CatalogSource serves every package of it;
-    only the images of the kept bundles are mirrored.
+  - A catalog kept whole (O(catalogs[].full=true) with no O(catalogs[].packages), in the options
+    or the ImageSetConfiguration entry; the seed's method 1) is mirrored unchanged: its image is a
+    line of C(mapping.txt) and its CatalogSource points at the mirrored image.
+  - A filtered catalog image (packages, channels, versions, bundles, or the default channel heads
+    of every package) is served pruned instead, so that OperatorHub lists only what was
+    mirrored. The filtered catalog is built as M(airgap.operatorhub.catalog_build) builds it, on
+    the source catalog image itself pinned by the digest read (its layers are reused, the new
+    layer replaces C(/configs)) or on O(base_image), and pushed to the target the source catalog
+    image would have had, after the images it lists were copied. Its line leaves C(mapping.txt)
+    (a C(#) comment names the built image) and the mirror sets, and C(catalogSource.yaml) and
+    C(clusterCatalog.yaml) point at it by digest. With O(manifests_only=true) nothing is pushed:
+    the files point at the digest the build gives, and RV(catalogs[].build_task) and a warning
+    give the M(airgap.operatorhub.catalog_build) task that pushes that same image (builds are
+    reproducible).
+  - A local catalog (FBC or C(index.db)) with O(catalogs[].target_name) is built and pushed the
+    same way when O(base_image) is given; without it, its CatalogSource points at the tag the
+    catalog_build task of RV(catalogs[].build_task) pushes to.
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
@@ -107,8 +122,9 @@ options:
         description:
           - The repository path of the mirrored catalog image under O(dest), instead of the
             source's (oc-mirror C(targetCatalog)). Also names the CatalogSource.
-          - For a local catalog, the image C(catalog_build) is expected to push, which the
-            CatalogSource then points at; without it a local catalog gets no CatalogSource.
+          - For a local catalog, the image built for it (with O(base_image)) or that C(catalog_build)
+            is expected to push, which the CatalogSource then points at; without it a local catalog
+            gets no CatalogSource.
         type: str
       target_tag:
         description: The tag of the mirrored catalog image, instead of the source's (oc-mirror C(targetTag)).
@@ -164,8 +180,21 @@ options:
     description: The platform entry read from a multi-platform catalog image, as C(os/architecture[/variant]).
     type: str
     default: linux/amd64
+  base_image:
+    description:
+      - The opm image the pruned catalogs of all O(catalogs) are built on
+        (C(registry.redhat.io/openshift4/ose-operator-registry-rhel9:v4.16)), instead of each source
+        catalog image itself; the C(--from) of C(oc adm catalog build). Its C(/tmp/cache) is whited
+        out, so a cache built for other content is never served.
+      - Also what local catalogs with O(catalogs[].target_name) are built on; without it they are
+        not built.
+      - Every platform of it is built, or those O(filter_by_os) picks (so is the source catalog
+        image when it is the base).
+    type: str
+    version_added: 0.2.0
 seealso:
   - module: airgap.operatorhub.catalog_info
+  - module: airgap.operatorhub.catalog_build
   - module: airgap.operatorhub.image_mirror_from_mapping
   - name: oc adm catalog mirror
     description: The command this module replaces.
@@ -199,6 +228,15 @@ EXAMPLES = r"""
     manifests_only: true
     output_dir: /srv/mirror/manifests
 
+- name: Two operators, their pruned catalog built on the opm base image of the cluster's release
+  airgap.operatorhub.catalog_mirror:
+    catalogs:
+      - source: registry.redhat.io/redhat/redhat-operator-index:v4.16
+        packages: [openshift-gitops-operator, local-storage-operator]
+    base_image: registry.redhat.io/openshift4/ose-operator-registry-rhel9:v4.16
+    dest: mirror.example.com:5000/olm
+    output_dir: /srv/mirror/manifests
+
 - name: The whole community catalog, as oc adm catalog mirror does
   airgap.operatorhub.catalog_mirror:
     catalogs:
@@ -225,7 +263,49 @@ catalogs:
       files: [/srv/mirror/manifests/redhat-operator-index/mapping.txt]
       packages: [advanced-cluster-management, openshift-gitops-operator]
       images: 57
-      catalog_image: mirror.example.com:5000/olm/redhat-redhat-operator-index:v4.14
+      catalog_image: mirror.example.com:5000/olm/redhat-redhat-operator-index@sha256:93a1...
+      pruned: true
+      build:
+        dest: mirror.example.com:5000/olm/redhat-redhat-operator-index:v4.14
+        base_image: registry.redhat.io/redhat/redhat-operator-index@sha256:7b8c...
+        image: mirror.example.com:5000/olm/redhat-redhat-operator-index@sha256:93a1...
+        digest: sha256:93a1...
+        platforms: [linux/amd64, linux/arm64, linux/ppc64le, linux/s390x]
+        changed: true
+  contains:
+    catalog_image:
+      description:
+        - What the CatalogSource and ClusterCatalog point at. The built catalog by digest for a
+          built catalog; the mirrored source catalog image for a catalog kept whole; for a local
+          catalog without O(base_image), the tag the catalog_build task of RV(catalogs[].build_task)
+          pushes to; null for a local catalog without O(catalogs[].target_name).
+      type: str
+      returned: always
+    pruned:
+      description:
+        - Whether the catalog is filtered (anything but O(catalogs[].full=true) with no packages),
+          so that its CatalogSource serves only what the filter kept. For a catalog image, the
+          pruned catalog is built rather than the source mirrored.
+      type: bool
+      returned: always
+    build:
+      description:
+        - The catalog image built for this catalog. C(dest) the tag it is pushed to, C(base_image)
+          what it is built on, C(image) and C(digest) the built image, C(platforms) its platforms,
+          C(changed) whether the push changed (would change, in check mode) the tag, C(transferred)
+          blob counts of the push.
+        - C(changed) and C(transferred) are absent when nothing was published (O(manifests_only),
+          a failed copy); C(image), C(digest) and C(platforms) when it is not built (a local
+          catalog without O(base_image)).
+      type: dict
+      returned: when a catalog image is built, or expected from catalog_build
+    build_task:
+      description:
+        - The M(airgap.operatorhub.catalog_build) task (module name and options) that pushes the
+          image the CatalogSource points at, when this run did not push it (O(manifests_only), a
+          local catalog without O(base_image)). Same inputs, same digest.
+      type: dict
+      returned: when the catalog image was not pushed by this run
 files_changed:
   description: Files written or removed by this run (in check mode, that would be).
   returned: always
@@ -325,6 +405,7 @@ def main():
             icsp_scope=dict(type="str", choices=["repository", "registry"]),
             cache_dir=dict(type="path"),
             platform=dict(type="str", default=default_of(CatalogMirrorRequest, "platform")),
+            base_image=dict(type="str"),
         ),
         supports_check_mode=True,
     )

@@ -7,15 +7,22 @@ Replaces ``oc adm catalog build --from=BASE --filter-by-os=... --to=DEST`` and
 ``opm index prune``: no container engine, and the same inputs always give the same digest, so
 a re-run pushes nothing and reports no change. Check mode reads the inputs and the base's
 manifests and configs, computes the digest and writes nothing.
+
+catalog_mirror builds its pruned catalogs with the same two steps, :func:`prepare_image` (from a
+Catalog it already loaded and filtered) and, once its copy succeeded, :func:`publish`.
 """
 
 from __future__ import annotations
 
 import tempfile
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.base import read_base
-from ansible_collections.airgap.operatorhub.plugins.module_utils._build.image import derive_image
+from ansible_collections.airgap.operatorhub.plugins.module_utils._build.image import (
+    BasePlatform,
+    BuiltImage,
+    derive_image,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.inputs import build_inputs
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.layer import build_layer
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.layout import (
@@ -25,6 +32,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._build.layout i
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.push import current_digest, push_image
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index import LABEL_CONFIGS
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sources import registry_pool
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, InvalidReference
@@ -57,6 +66,64 @@ def parse_dest(dest: str) -> Union[ImageReference, LayoutDest]:
     return ref if ref.tag else ref.with_tag("latest")
 
 
+class Prepared:
+    """A catalog image computed and not yet published: ``built`` over the base ``base_ref``."""
+
+    def __init__(self, base_ref: ImageReference, built: BuiltImage):
+        self.base_ref = base_ref
+        self.built = built
+
+    @property
+    def digest(self) -> str:
+        return self.built.digest
+
+
+def base_fbc_dirs(bases: List[BasePlatform]) -> List[str]:
+    """The FBC directories the base's index labels name (a catalog image used as a base)."""
+    found = []
+    for base in bases:
+        inner = base.config.get("config") if isinstance(base.config.get("config"), dict) else {}
+        labels = inner.get("Labels") if isinstance(inner.get("Labels"), dict) else {}
+        value = labels.get(LABEL_CONFIGS)
+        if isinstance(value, str) and value.strip("/") and value not in found:
+            found.append(value)
+    return found
+
+
+def prepare_image(pool: Any, catalog: Catalog, base_image: str, filter_by_os: Optional[str],
+                  work: str) -> Prepared:
+    """The catalog image of ``catalog`` (already loaded and filtered) on ``base_image``, computed
+    with its layer written under ``work``; nothing is pushed. ``/configs`` of the base, and any
+    other FBC directory its index label names, is replaced by the catalog."""
+    if not catalog.packages:
+        raise ConfigError("the inputs hold no package: check the source, its filter and fbc")
+    base_ref, base_index, bases = read_base(pool, base_image, filter_by_os)
+    layer = build_layer(catalog, work, hidden=base_fbc_dirs(bases))
+    return Prepared(base_ref, derive_image(bases, layer, base_index, base_ref.repository))
+
+
+def publish(pool: Any, prepared: Prepared, dest: Union[ImageReference, LayoutDest],
+            check_mode: bool) -> Tuple[bool, str, Optional[Dict[str, int]]]:
+    """Push (or write) ``prepared`` to ``dest`` unless it is there already or ``check_mode``.
+
+    Returns ``(changed, image, stats)``: ``image`` is the reference by digest (the layout for an
+    OCI layout), ``stats`` None when nothing was sent."""
+    built = prepared.built
+    if isinstance(dest, LayoutDest):
+        changed = not is_complete(dest.path, built, dest.tag)
+        image = f"{dest}"
+    else:
+        changed = current_digest(pool.client(dest.api_host, dest.repository), dest) != built.digest
+        image = f"{dest.name}@{built.digest}"
+    stats: Optional[Dict[str, int]] = None
+    if changed and not check_mode:
+        if isinstance(dest, LayoutDest):
+            stats = write_layout(pool, built, dest.path, dest.tag, prepared.base_ref)
+        else:
+            stats = push_image(pool, built, dest, prepared.base_ref)
+    return changed, image, stats
+
+
 def build_catalog(request: CatalogBuildRequest, auth: Any, check_mode: bool) -> Dict[str, Any]:
     """Build the catalog image of ``request`` and push it (unless ``check_mode``)."""
     dest = parse_dest(request.dest)
@@ -64,25 +131,11 @@ def build_catalog(request: CatalogBuildRequest, auth: Any, check_mode: bool) -> 
     try:
         with tempfile.TemporaryDirectory(prefix="airgap-catalog-build-") as work:
             catalog, loaded = build_inputs(request, pool)
-            if not catalog.packages:
-                raise ConfigError("the inputs hold no package: check the source, its filter and fbc")
-            layer = build_layer(catalog, work)
-            base_ref, base_index, bases = read_base(pool, request.base_image, request.filter_by_os)
-            built = derive_image(bases, layer, base_index, base_ref.repository)
-            if isinstance(dest, LayoutDest):
-                changed = not is_complete(dest.path, built, dest.tag)
-                image = f"{dest}"
-            else:
-                changed = current_digest(pool.client(dest.api_host, dest.repository), dest) != built.digest
-                image = f"{dest.name}@{built.digest}"
-            stats: Optional[Dict[str, int]] = None
-            if changed and not check_mode:
-                if isinstance(dest, LayoutDest):
-                    stats = write_layout(pool, built, dest.path, dest.tag, base_ref)
-                else:
-                    stats = push_image(pool, built, dest, base_ref)
+            prepared = prepare_image(pool, catalog, request.base_image, request.filter_by_os, work)
+            changed, image, stats = publish(pool, prepared, dest, check_mode)
     finally:
         pool.close()
+    built, base_ref, layer = prepared.built, prepared.base_ref, prepared.built.layer
     result: Dict[str, Any] = {
         "changed": changed,
         "image": image,

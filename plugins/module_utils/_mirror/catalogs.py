@@ -18,6 +18,7 @@ engine, and the cluster files are written only once that copy succeeded: files r
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.sources import (
@@ -50,6 +51,12 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming 
     plan_catalog,
     plan_images,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.pruned import (
+    CatalogBuild,
+    is_pruned,
+    plan_build,
+    publish_build,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
     CatalogMirrorRequest,
     MappingMirrorRequest,
@@ -71,15 +78,21 @@ FILES = (FILE_MAPPING,) + CLUSTER_FILES
 
 
 class CatalogPlan:
-    """Everything planned for one catalog: its name, images, and the files to write."""
+    """Everything planned for one catalog: its name, images, and the files to write.
+
+    ``target`` is where its catalog image lands (None for a local catalog without target_name);
+    ``build`` the pruned catalog image built for it (see ``pruned.py``), if any.
+    """
 
     def __init__(self, loaded: LoadedCatalog, name: str, planned: List[PlannedImage], files: Dict[str, str],
-                 catalog_image: Optional[str]):
+                 catalog_image: Optional[str], target: Any = None):
         self.loaded = loaded
         self.name = name
         self.planned = planned
         self.files = files
         self.catalog_image = catalog_image
+        self.target = target
+        self.build: Optional[CatalogBuild] = None
 
 
 def _local_name(spec: Any) -> str:
@@ -88,8 +101,13 @@ def _local_name(spec: Any) -> str:
     return catalog_source_name("x/" + (base or "catalog"), "oc")
 
 
-def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPlan:
-    """Plan one loaded catalog into the content of its files."""
+def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest, built_image: Optional[str] = None) -> CatalogPlan:
+    """Plan one loaded catalog into the content of its files.
+
+    ``built_image`` is the catalog image built for it, by digest: the source catalog image then
+    leaves mapping.txt (a comment names the built image) and the mirror sets, and the
+    CatalogSource and ClusterCatalog point at the built image.
+    """
     spec = loaded.spec
     dest = request.dest
     naming = request.naming
@@ -98,11 +116,13 @@ def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPla
     scope = request.icsp_scope
     images = loaded.images()
     own: Optional[PlannedImage] = None
+    target: Any = None
     try:
         if loaded.image:
             planned = plan_catalog(loaded.image, images, dest, naming, max_components, max_nested, None,
                                    spec.target_name, spec.target_tag)
             own = next(p for p in planned if p.image_type == "operatorCatalog")
+            target = own.target
             if naming == "oc" and spec.target_name:
                 name = catalog_source_name(own.target, "oc")
             elif naming == "oc":
@@ -119,9 +139,13 @@ def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPla
                 name = _local_name(spec)
     except (ConfigError, InvalidReference) as exc:
         raise ConfigError(f"{spec.field}: {exc}") from None
+    if built_image is not None:
+        planned = [p for p in planned if p.image_type != "operatorCatalog"]
 
     files: Dict[str, str] = {}
     lines = mapping_lines(planned)
+    if built_image is not None:
+        lines.insert(0, f"# {built_image}: the pruned catalog, built and pushed by catalog_mirror, not copied")
     files[FILE_MAPPING] = "".join(line + "\n" for line in lines)
     set_name = name if naming == "oc" else None
     try:
@@ -132,7 +156,11 @@ def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPla
         files[FILE_ITMS] = dump_yaml_documents(itms_objects(
             planned, set_name or f"itms-{name}", scope, naming=naming))
         catalog_image = None
-        if own is not None:
+        if built_image is not None:
+            catalog_image = built_image
+            files[FILE_CATALOG_SOURCE] = dump_yaml_documents([catalog_source(name, catalog_image)])
+            files[FILE_CLUSTER_CATALOG] = dump_yaml_documents([cluster_catalog(name, catalog_image)])
+        elif own is not None:
             cs = catalog_source_for(own, naming, name=name)
             files[FILE_CATALOG_SOURCE] = dump_yaml_documents([cs])
             files[FILE_CLUSTER_CATALOG] = dump_yaml_documents([cluster_catalog_for(own, naming, name=name)])
@@ -140,8 +168,6 @@ def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPla
         elif spec.target_name:
             # A local catalog has no image yet: point at where catalog_build is expected to push
             # it, named by the same rule as a mirrored catalog image with this target_name.
-            target = catalog_target(f"catalog.invalid/{spec.target_name}:{spec.target_tag or 'latest'}", dest,
-                                    naming, max_components, max_nested, None, spec.target_name, spec.target_tag)
             catalog_image = str(target)
             files[FILE_CATALOG_SOURCE] = dump_yaml_documents([catalog_source(name, catalog_image)])
             files[FILE_CLUSTER_CATALOG] = dump_yaml_documents([cluster_catalog(name, catalog_image)])
@@ -150,7 +176,7 @@ def plan_one(loaded: LoadedCatalog, request: CatalogMirrorRequest) -> CatalogPla
             files[FILE_CLUSTER_CATALOG] = ""
     except ConfigError as exc:
         raise ConfigError(f"{spec.field}: {exc}") from None
-    return CatalogPlan(loaded, name, planned, files, catalog_image)
+    return CatalogPlan(loaded, name, planned, files, catalog_image, target)
 
 
 def _read(path: str) -> Optional[bytes]:
@@ -201,18 +227,20 @@ def sync_file(path: str, content: str, check_mode: bool) -> Optional[FileChange]
     return change
 
 
-def _load_and_plan(request: CatalogMirrorRequest, auth: AuthStore) -> List[CatalogPlan]:
-    pool = None
-    if any(not is_local(spec.source) for spec in request.catalogs):
-        pool = registry_pool(auth, request.connection, 4)
+def _plan_and_build(loaded: LoadedCatalog, request: CatalogMirrorRequest, pool: Any, work: str) -> CatalogPlan:
+    plan = plan_one(loaded, request)
+    build = plan_build(loaded, plan.target, request, pool, work)
+    if build is not None and build.image is not None:
+        plan = plan_one(loaded, request, build.image)
+    plan.build = build
+    return plan
+
+
+def _load_and_plan(request: CatalogMirrorRequest, pool: Any, work: str) -> List[CatalogPlan]:
     plans: List[CatalogPlan] = []
-    try:
-        for spec in request.catalogs:
-            loaded = load_spec(spec, pool, request.cache_dir, request.platform)
-            plans.append(plan_one(loaded, request))
-    finally:
-        if pool is not None:
-            pool.close()
+    for spec in request.catalogs:
+        loaded = load_spec(spec, pool, request.cache_dir, request.platform)
+        plans.append(_plan_and_build(loaded, request, pool, work))
     by_name: Dict[str, CatalogPlan] = {}
     for plan in plans:
         other = by_name.get(plan.name)
@@ -246,10 +274,31 @@ def _catalog_item(plan: CatalogPlan, directory: str) -> Dict[str, Any]:
         "packages": sorted(loaded.catalog.packages),
         "images": len(plan.planned),
         "catalog_image": plan.catalog_image,
+        "pruned": is_pruned(loaded.spec),
     }
     if loaded.digest:
         item["digest"] = loaded.digest
+    if plan.build is not None:
+        item["build"] = plan.build.result()
+        if plan.build.changed is None:
+            item["build_task"] = plan.build.task
     return item
+
+
+def _build_warnings(plans: List[CatalogPlan], manifests_only: bool) -> List[str]:
+    warnings = []
+    for plan in plans:
+        build = plan.build
+        if build is None:
+            continue
+        field = plan.loaded.spec.field
+        if build.prepared is None:
+            warnings.append(f"{field}: the CatalogSource points at {build.dest}, which catalog_mirror does not build "
+                            "without base_image: set base_image, or build it with " + build.task_text())
+        elif manifests_only:
+            warnings.append(f"{field}: manifests_only: the CatalogSource points at the pruned catalog {build.image}, "
+                            "not pushed; push it with the same digest with " + build.task_text())
+    return warnings
 
 
 def catalog_mirror(request: CatalogMirrorRequest, auth: AuthStore, check_mode: bool = False) -> Dict[str, Any]:
@@ -261,14 +310,29 @@ def catalog_mirror(request: CatalogMirrorRequest, auth: AuthStore, check_mode: b
     output_dir = os.path.abspath(os.path.expanduser(request.output_dir))
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise ConfigError(f"output_dir {output_dir} exists and is not a directory")
-    plans = _load_and_plan(request, auth)
+    pool = None
+    if request.base_image or any(not is_local(spec.source) for spec in request.catalogs):
+        pool = registry_pool(auth, request.connection, 4)
+    try:
+        with tempfile.TemporaryDirectory(prefix="airgap-catalog-mirror-") as work:
+            plans = _load_and_plan(request, pool, work)
+            result, warnings = _mirror(request, auth, plans, output_dir, pool, check_mode)
+    finally:
+        if pool is not None:
+            pool.close()
+    secrets = auth.secrets()
+    result["warnings"] = [redact(w, secrets) for w in dict.fromkeys(warnings)]
+    return result
 
+
+def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogPlan], output_dir: str, pool: Any,
+            check_mode: bool):
     warnings: List[str] = []
     for plan in plans:
         warnings.extend(f"{plan.loaded.spec.field}: {w}" for w in plan.loaded.warnings)
+    warnings.extend(_build_warnings(plans, request.manifests_only))
     all_lines = sorted({line for plan in plans for line in mapping_lines(plan.planned)})
     result: Dict[str, Any] = {
-        "catalogs": [_catalog_item(plan, os.path.join(output_dir, plan.name)) for plan in plans],
         "images": len(all_lines),
         "copied": [],
         "present": [],
@@ -286,21 +350,27 @@ def catalog_mirror(request: CatalogMirrorRequest, auth: AuthStore, check_mode: b
         result.update(copy)
     else:
         warnings.extend(auth.warnings)
+    build_changed = False
     if result["failures"]:
         # Files for `oc apply` must not point at a partial mirror: they wait for a run that copies everything.
         pending = [os.path.join(output_dir, plan.name, name) for plan in plans for name in CLUSTER_FILES
                    if plan.files.get(name)]
         result["files_pending"] = pending
-        result["msg"] = (f"{result.get('msg') or 'the copy failed'}; the cluster files (ImageContentSourcePolicy, "
-                         f"ImageDigestMirrorSet, ImageTagMirrorSet, CatalogSource) were not written or updated: run "
-                         "again once the failures are fixed (what landed is not sent again)")
+        result["msg"] = (f"{result.get('msg') or 'the copy failed'}; the pruned catalog images were not pushed and "
+                         "the cluster files (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, "
+                         "CatalogSource) were not written or updated: run again once the failures are fixed (what "
+                         "landed is not sent again)")
     else:
+        if not request.manifests_only:
+            # the catalog images after the images they list, before the files that point at them
+            for plan in plans:
+                if plan.build is not None and plan.build.prepared is not None:
+                    build_changed = publish_build(plan.build, pool, check_mode) or build_changed
         changes += _sync(plans, output_dir, CLUSTER_FILES, check_mode)
         result["files_pending"] = []
+    result["catalogs"] = [_catalog_item(plan, os.path.join(output_dir, plan.name)) for plan in plans]
     result["files_changed"] = [change.path for change in changes]
-    result["changed"] = bool(changes) or copy_changed
+    result["changed"] = bool(changes) or copy_changed or build_changed
     if request.diff:
         result["diff"] = [change.diff() for change in changes]
-    secrets = auth.secrets()
-    result["warnings"] = [redact(w, secrets) for w in dict.fromkeys(warnings)]
-    return result
+    return result, warnings

@@ -77,6 +77,8 @@ class CatalogMirrorRequest:
     """Plan, write the cluster files of, and mirror catalogs (catalog_mirror).
 
     ``catalogs`` are :class:`CatalogSpec` values (``_catalog/requests.py``), one per catalog to read.
+    ``base_image`` is the opm image the pruned catalogs are built on instead of the source catalog
+    image itself (and the one local catalogs with a target_name are built on); see ``pruned.py``.
     """
 
     catalogs: Tuple[Any, ...]
@@ -90,10 +92,14 @@ class CatalogMirrorRequest:
     cache_dir: Optional[str] = None
     platform: str = DEFAULT_PLATFORM
     diff: bool = False
+    base_image: Optional[str] = None
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
 
     def __post_init__(self) -> None:
+        if self.base_image is not None and not self.base_image.strip():
+            raise ConfigError("base_image is empty: give an opm image such as "
+                              "registry.redhat.io/openshift4/ose-operator-registry-rhel9:v4.16, or leave it out")
         if not self.catalogs:
             raise ConfigError("catalogs is empty: list at least one catalog (source: an image, FBC path or index.db)")
         if not self.dest:
