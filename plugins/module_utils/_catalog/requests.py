@@ -27,7 +27,9 @@ class CatalogSpec:
     """One catalog to read: where from, how to filter it, how to name its target.
 
     ``field`` names the option it came from (``catalogs[1]``, ``catalog``) for error messages;
-    ``filtered`` is false for a plain listing, which reads every package.
+    ``filtered`` is false for a plain listing, which reads every package. ``options`` are the
+    filter options as the user gave them (``packages``, ``full``, ``include_dependencies`` or
+    ``imageset_config``), to name the catalog_build task that builds the same catalog.
     """
 
     source: str
@@ -37,6 +39,7 @@ class CatalogSpec:
     target_tag: Optional[str] = None
     filtered: bool = True
     warnings: List[str] = dataclass_field(default_factory=list)
+    options: Dict[str, Any] = dataclass_field(default_factory=dict)
 
     @property
     def source_field(self) -> str:
@@ -106,7 +109,9 @@ def catalog_specs(entries: Sequence[Dict[str, Any]], option: str = "catalogs") -
         if isc is not None:
             if packages:
                 raise ConfigError(f"{where}: give either packages or imageset_config, not both")
-            specs.extend(specs_from_isc(isc, where, source, entry.get("target_name"), entry.get("target_tag")))
+            for spec in specs_from_isc(isc, where, source, entry.get("target_name"), entry.get("target_tag")):
+                spec.options = {"imageset_config": isc}
+                specs.append(spec)
             continue
         if source is None:
             raise ConfigError(f"{where}: source is required (an image, an FBC path or an index.db) "
@@ -114,7 +119,10 @@ def catalog_specs(entries: Sequence[Dict[str, Any]], option: str = "catalogs") -
         catalog_filter = filter_from_options(packages or [], full=bool(entry.get("full")),
                                              include_dependencies=bool(entry.get("include_dependencies")),
                                              field=f"{where}.packages")
-        specs.append(CatalogSpec(source, catalog_filter, where, entry.get("target_name"), entry.get("target_tag")))
+        options = {"packages": list(packages or []), "full": bool(entry.get("full")),
+                   "include_dependencies": bool(entry.get("include_dependencies"))}
+        specs.append(CatalogSpec(source, catalog_filter, where, entry.get("target_name"), entry.get("target_tag"),
+                                 options=options))
     return specs
 
 
