@@ -21,15 +21,16 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, max_mode: int = 0o7777) -> None:
     """Replace ``path`` with ``data`` through a temporary file in the same directory, keeping
-    the replaced file's mode. Raises OSError; the temporary file never outlives a failure."""
+    the replaced file's mode (never more open than ``max_mode``). Raises OSError; the temporary
+    file never outlives a failure."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, _mode_for(path) & max_mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import tempfile
 import threading
 import time
 from collections import deque
@@ -76,9 +78,27 @@ def progress_file_for(report_path: str) -> str:
     return root + ".progress.json"
 
 
+def report_mode(path: str) -> int:
+    """The most open mode a report at ``path`` may have: 0644, and 0600 in a directory other
+    users can write or under the temporary directory (/tmp): a report names every image and
+    registry of the run. The user's umask narrows it further."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        shared = bool(os.stat(directory).st_mode & 0o002)
+    except OSError:
+        shared = True
+    temp = os.path.realpath(tempfile.gettempdir())
+    real = os.path.realpath(directory)
+    if shared or real == temp or real.startswith(temp + os.sep):
+        return 0o600
+    return 0o644
+
+
 def write_json_atomic(path: str, document: dict) -> None:
-    """Write ``document`` to ``path`` through a temporary file in the same directory."""
-    write_atomic(path, (json.dumps(document, indent=1, sort_keys=False, default=str) + "\n").encode("utf-8"))
+    """Write ``document`` to ``path`` through a temporary file in the same directory, with at
+    most :func:`report_mode`."""
+    write_atomic(path, (json.dumps(document, indent=1, sort_keys=False, default=str) + "\n").encode("utf-8"),
+                 max_mode=report_mode(path))
 
 
 # No estimate before this many seconds of a run.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 
@@ -320,3 +321,54 @@ def test_reader_never_sees_partial_document(tmp_path):
     assert snap["images_done"] == 160 and snap["bytes_sent"] == 160000
     progress.finish()
     assert len(json.loads(path.read_text())["images"]) == 160
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, restoring it afterwards."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+    yield os.umask
+    os.umask(saved)
+
+
+@pytest.mark.parametrize("mask,expect", [(0o000, 0o644), (0o022, 0o644), (0o077, 0o600), (0o027, 0o640)])
+def test_reports_follow_the_umask_and_are_never_more_open_than_0644(tmp_path, monkeypatch, umask, mask, expect):
+    # a report directory outside the temporary directory (issue 7, item 12)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "elsewhere"))
+    directory = tmp_path / "reports"
+    directory.mkdir(mode=0o755)
+    os.chmod(directory, 0o755)
+    umask(mask)
+    progress = Progress(1, str(directory / "r.json"), interval=0)
+    progress.finish()
+    assert os.stat(directory / "r.json").st_mode & 0o777 == expect
+    assert os.stat(directory / "r.progress.json").st_mode & 0o777 == expect
+
+
+def test_an_existing_world_readable_report_is_narrowed(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "elsewhere"))
+    path = tmp_path / "r.json"
+    path.write_text("{}")
+    os.chmod(path, 0o666)
+    os.chmod(tmp_path, 0o755)
+    write_json_atomic(str(path), {"v": 1})
+    assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("where", ["tempdir", "shared"])
+def test_reports_in_tmp_or_a_shared_directory_are_private(tmp_path, monkeypatch, umask, where):
+    umask(0o022)
+    if where == "tempdir":
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        directory = tmp_path / "sub"
+        directory.mkdir()
+    else:
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "elsewhere"))
+        directory = tmp_path / "shared"
+        directory.mkdir()
+        os.chmod(directory, 0o1777)
+    progress = Progress(1, str(directory / "r.json"), interval=0)
+    progress.finish()
+    assert os.stat(directory / "r.json").st_mode & 0o777 == 0o600
+    assert os.stat(directory / "r.progress.json").st_mode & 0o777 == 0o600
