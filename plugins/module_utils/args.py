@@ -191,7 +191,15 @@ def run_module(module, build_request, engine):
     Engine errors become ``fail_json`` with every known secret redacted (credential helpers'
     secrets included: the list is read after the run), engine warnings become Ansible warnings,
     and a result with ``failures`` fails the task with its ``msg``, keeping the rest of the result.
+
+    Parsers turn bad input into AirgapError themselves, naming the input. The one net below is
+    for what input can cause anywhere, past any parser: a RecursionError (a catalog or manifest
+    nested deeper than the stack, met by the code that walks it) or a MemoryError (input too
+    large). Those end as ``fail_json`` too, with the traceback in ``exception`` (shown with
+    -vvv). Any other exception is a bug and keeps its traceback.
     """
+    import traceback
+
     from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
 
@@ -201,6 +209,12 @@ def run_module(module, build_request, engine):
         result = engine(build_request(module), auth, module.check_mode)
     except AirgapError as exc:
         module.fail_json(msg=redact(str(exc), auth.secrets() if auth is not None else []))
+    except (RecursionError, MemoryError) as exc:
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        module.fail_json(msg=redact(f"{type(exc).__name__}: {exc}: the task's input (a catalog, manifest or file it "
+                                    f"reads) is most likely {what} to be processed; check that input",
+                                    auth.secrets() if auth is not None else []),
+                         exception=traceback.format_exc())
     for warning in result.pop("warnings", []):
         module.warn(warning)
     msg = result.pop("msg", None)
