@@ -90,7 +90,7 @@ class RegistryConfig:
             if host.lower().startswith(prefix):
                 host = host[len(prefix):]
         host = host.rstrip("/")
-        if not _HOST_RE.match(host):
+        if not _HOST_RE.fullmatch(host):
             raise ConfigError(
                 f"{where}.host {raw_host!r} is not a host[:port] (no path, no scheme), for example "
                 "registry.example.com:5000"

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 from typing import Callable, ContextManager, Iterable, Iterator
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.token import repository_scope
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.transport import (
@@ -24,9 +24,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.trans
     Urllib3Error,
     error_code,
     error_text,
-    quote_path,
     release_response,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.urls import ref_segment, repo_path
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import DigestMismatch, RegistryError
 
 log = logging.getLogger("airgap.operatorhub.registry")
@@ -51,7 +51,7 @@ class BlobsMixin:
     def blob_size(self, repo: str, digest: str) -> int | None:
         scopes = [repository_scope(repo, "pull")]
         response = self._request(
-            "HEAD", f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}", scopes=scopes, follow_redirects=True
+            "HEAD", f"/v2/{repo_path(repo, self.host)}/blobs/{ref_segment(digest, self.host)}", scopes=scopes, follow_redirects=True
         )
         if response.status == 404:
             return None
@@ -72,7 +72,7 @@ class BlobsMixin:
         algorithm = digest_algorithm(digest)
         state = {"response": None}
         response = self._request(
-            "GET", f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}", scopes=scopes, stream=True, follow_redirects=True
+            "GET", f"/v2/{repo_path(repo, self.host)}/blobs/{ref_segment(digest, self.host)}", scopes=scopes, stream=True, follow_redirects=True
         )
         if response.status != 200:
             raise self._fail(response, "GET", f"blob {repo}@{digest}", scopes)
@@ -89,7 +89,7 @@ class BlobsMixin:
         received = 0
         length = state["response"].headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None
-        path = f"/v2/{quote_path(repo)}/blobs/{quote_path(digest)}"
+        path = f"/v2/{repo_path(repo, self.host)}/blobs/{ref_segment(digest, self.host)}"
         resumes = 0
         skip = 0
         while True:
@@ -145,7 +145,7 @@ class BlobsMixin:
         scopes = [repository_scope(repo, "pull,push"), repository_scope(from_repo, "pull")]
         query = urlencode([("mount", digest), ("from", from_repo)])
         response = self._request(
-            "POST", f"/v2/{quote_path(repo)}/blobs/uploads/?{query}", scopes=scopes, body=b"",
+            "POST", f"/v2/{repo_path(repo, self.host)}/blobs/uploads/?{query}", scopes=scopes, body=b"",
             headers={"Content-Length": "0"},
         )
         if response.status == 201:
@@ -157,20 +157,20 @@ class BlobsMixin:
 
     def _start_upload(self, repo: str, scopes) -> str:
         response = self._request(
-            "POST", f"/v2/{quote_path(repo)}/blobs/uploads/", scopes=scopes, body=b"", headers={"Content-Length": "0"}
+            "POST", f"/v2/{repo_path(repo, self.host)}/blobs/uploads/", scopes=scopes, body=b"", headers={"Content-Length": "0"}
         )
         if response.status != 202:
             raise self._fail(response, "POST", f"blob upload to {repo}", scopes)
         location = response.headers.get("Location")
         if not location:
             raise RegistryError(f"registry {self.host} started an upload to {repo} without a Location header")
-        return urljoin(response.url, location)
+        return self._location(response.url, location)
 
     def _cancel(self, location: str | None, base: str, scopes) -> None:
         """Best-effort DELETE of an upload session, so nothing is left half-written."""
         if not location:
             return
-        url = urljoin(base, location)
+        url = self._location(base, location)
         try:
             response = self._request("DELETE", url, scopes=scopes, replayable=False)
             if not isinstance(response, Response):
@@ -281,7 +281,7 @@ class BlobsMixin:
         actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
         if actual != digest or counted["count"] != size:
             raise self._mismatch(repo, digest, size, actual, counted["count"])
-        next_location = urljoin(location, response.headers.get("Location") or location)
+        next_location = self._location(location, response.headers.get("Location") or location)
         url = next_location + ("&" if "?" in next_location else "?") + urlencode([("digest", digest)])
         commit = self._request(
             "PUT", url, scopes=scopes, body=b"", replayable=False, headers={"Content-Length": "0"}

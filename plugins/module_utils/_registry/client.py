@@ -9,6 +9,12 @@ API a mirror needs: manifests (get / head / put / delete) and tag listing here, 
 from ``token.py``, sending and retries from ``transport.py``, a 401 answered by adopting the
 registry's challenge, redirects followed on request.
 
+Credentials go only to the registry's own scheme, host and port (see ``urls.py``): an upload
+``Location``, a ``Link`` or a redirect naming another origin is requested without them, and a
+401 from there ends in an error saying so. A registry reached over plain http after a failed TLS
+handshake (``tls_verify: false``, as podman does for insecure registries) gets its credentials in
+clear only after a warning naming it.
+
 No exception message, log line or repr of this package contains a password, token or
 Authorization header: every message is passed through :func:`auth.redact` with the client's
 secrets.
@@ -17,6 +23,8 @@ secrets.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -30,13 +38,14 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
     compute_digest,
     parse_manifest,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import DOCKER_HUB_API
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import DOCKER_HUB_API, validate_digest
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.token import (
     Authenticator,
     parse_challenge,
     repository_scope,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.transport import (
+    MAX_BODY,
     RETRY_STATUSES,
     Response,
     Secrets,
@@ -47,18 +56,28 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.trans
     error_text,
     parse_next_link,
     parse_retry_after,
-    quote_path,
     release_response,
     short_url,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.urls import (
+    origin,
+    ref_segment,
+    registry_url,
+    repo_path,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
     AuthError,
     DigestMismatch,
+    InvalidReference,
     NotFound,
     RegistryError,
 )
 
+log = logging.getLogger("airgap.operatorhub.registry")
+
 MAX_MANIFEST_BYTES = 16 << 20
+# One page of a tag list: a repository with 100,000 tags lists in about 5 MB.
+MAX_TAG_PAGE_BYTES = 16 << 20
 MAX_REDIRECTS = 5
 # Manifest Accept header: every supported type, and schema 1 last so that a registry that only
 # has schema 1 answers with it and we can say so clearly instead of getting a bare 404.
@@ -91,8 +110,16 @@ class RegistryClient(BlobsMixin):
         pool_size: int = 16,
         on_retry: Callable[[str], None] | None = None,
         client_cert: tuple[str, str] | None = None,
+        foreign_tls: Callable[[str], tuple] | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ):
+        """``foreign_tls(host_port)``: (verify, ca_path, client_cert) for hosts other than this
+        registry (its token server, storage it redirects to); ``on_warning(message)`` hears what
+        the user must know, such as credentials sent over plain http."""
         forced_http = host.strip().lower().startswith("http://")
+        self._forced_http = forced_http
+        self._on_warning = on_warning
+        self._clear_warned = threading.Event()
         self.host = api_host(host)
         self._credentials = credentials
         self._verify = bool(tls_verify)
@@ -109,8 +136,10 @@ class RegistryClient(BlobsMixin):
             pool_size=pool_size,
             on_retry=on_retry,
             scheme="http" if forced_http else None,
+            foreign_tls=foreign_tls,
         )
-        self._authenticator = Authenticator(self.host, credentials, self._transport, self._secrets)
+        self._authenticator = Authenticator(self.host, credentials, self._transport, self._secrets,
+                                            warn_clear=self._warn_clear)
 
     def __repr__(self) -> str:
         user = self._credentials.username if self._credentials else None
@@ -127,6 +156,7 @@ class RegistryClient(BlobsMixin):
         stream: bool = False,
         replayable: bool = True,
         follow_redirects: bool = False,
+        max_body: int = MAX_BODY,
     ):
         """Send a registry request with auth, retries and (optionally) redirects.
 
@@ -136,20 +166,24 @@ class RegistryClient(BlobsMixin):
         """
         self._transport.check_reachable()
         url = self._transport.url(path_or_url)
-        registry_netloc = urlsplit(url).netloc
+        own = origin(self._transport.base())
         scope_set = frozenset(scopes)
         attempt = 0
         auth_rounds = 0
         redirects = 0
         while True:
-            same_host = urlsplit(url).netloc == registry_netloc
+            # credentials only for the registry's own (scheme, host, port); see urls.py
+            same_host = origin(url) == own
             request_headers = dict(headers or {})
             sent_kind, fresh = None, False
             if same_host:
                 auth, sent_kind, fresh = self._authenticator.headers(scope_set)
+                if auth and own[0] == "http":
+                    self._warn_clear()
                 request_headers.update(auth)
             try:
-                response = self._transport.send(method, url, request_headers, body, stream=stream)
+                response = self._transport.send(method, url, request_headers, body, stream=stream,
+                                                max_body=max_body)
                 if response.status in RETRY_STATUSES:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     cause = f"HTTP {response.status}"
@@ -182,6 +216,14 @@ class RegistryClient(BlobsMixin):
                     raise self._denied(method, url, wanted, data, 401)
                 code = error_code(data) or "UNAUTHORIZED"
                 raise self._authenticator.refused(f"401 {code}")
+            if status == 401:
+                if stream:
+                    release_response(response, drain=False)
+                raise AuthError(
+                    f"{urlsplit(url).scheme}://{short_url(url)} asked for credentials ({method}), at an address registry "
+                    f"{self.host} named in a Location, Link or redirect; credentials are only sent to "
+                    f"{self._transport.base()} itself: fix the registry's external URL (or its proxy's)"
+                )
             if status in (301, 302, 303, 307, 308) and follow_redirects:
                 location = response.headers.get("Location")
                 if stream:
@@ -194,6 +236,24 @@ class RegistryClient(BlobsMixin):
                     method = "GET"
                 continue
             return response
+
+    def _warn_clear(self) -> None:
+        """Say once, before the first credentials go out over plain http, that they do."""
+        if self._forced_http or self._clear_warned.is_set():
+            return
+        self._clear_warned.set()
+        message = (
+            f"registry {self.host} failed the TLS handshake and has tls_verify: false, so it is used over plain "
+            "http (as podman does for insecure registries) and its credentials are sent in clear: serve it over "
+            "https, or keep such a registry on a network you trust"
+        )
+        log.warning("%s", message)
+        if self._on_warning is not None:
+            self._on_warning(message)
+
+    def _location(self, base: str, location: str) -> str:
+        """The URL a Location or Link of this registry's answer to ``base`` points at."""
+        return registry_url(self._transport.base(), base, location)
 
     def _denied(self, method: str, url: str, scopes: Iterable[str], data: bytes, status: int) -> AuthError:
         actions = ", ".join(sorted(scopes)) or f"{method} {short_url(url)}"
@@ -233,8 +293,8 @@ class RegistryClient(BlobsMixin):
         what = f"manifest {repo}:{ref}" if ":" not in ref else f"manifest {repo}@{ref}"
         scopes = [repository_scope(repo, "pull")]
         response = self._request(
-            "GET", f"/v2/{quote_path(repo)}/manifests/{quote_path(ref)}", scopes=scopes,
-            headers={"Accept": _ACCEPT_MANIFEST},
+            "GET", f"/v2/{repo_path(repo, self.host)}/manifests/{ref_segment(ref, self.host)}", scopes=scopes,
+            headers={"Accept": _ACCEPT_MANIFEST}, max_body=MAX_MANIFEST_BYTES,
         )
         if response.status != 200:
             raise self._fail(response, "GET", what, scopes)
@@ -259,7 +319,7 @@ class RegistryClient(BlobsMixin):
     def head_manifest(self, repo: str, ref: str) -> Descriptor | None:
         scopes = [repository_scope(repo, "pull")]
         response = self._request(
-            "HEAD", f"/v2/{quote_path(repo)}/manifests/{quote_path(ref)}", scopes=scopes,
+            "HEAD", f"/v2/{repo_path(repo, self.host)}/manifests/{ref_segment(ref, self.host)}", scopes=scopes,
             headers={"Accept": _ACCEPT_MANIFEST},
         )
         if response.status == 404:
@@ -268,6 +328,12 @@ class RegistryClient(BlobsMixin):
             raise self._fail(response, "HEAD", f"manifest {repo} {ref}", scopes)
         media_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip()
         digest = response.headers.get("Docker-Content-Digest")
+        if digest:
+            # it becomes the digest of a descriptor, so it gets a descriptor's check
+            try:
+                validate_digest(digest, "Docker-Content-Digest")
+            except InvalidReference as exc:
+                raise RegistryError(f"registry {self.host}, HEAD manifest {repo}:{ref}: {exc}") from None
         length = response.headers.get("Content-Length")
         if media_type in SCHEMA1_TYPES or not digest or not (length or "").isdigit() or media_type not in ACCEPT_ALL:
             # Registries that omit the digest on HEAD (or answer generic types) get a GET.
@@ -281,7 +347,7 @@ class RegistryClient(BlobsMixin):
     def put_manifest(self, repo: str, ref: str, manifest: Manifest) -> str:
         scopes = [repository_scope(repo, "pull,push")]
         response = self._request(
-            "PUT", f"/v2/{quote_path(repo)}/manifests/{quote_path(ref)}", scopes=scopes,
+            "PUT", f"/v2/{repo_path(repo, self.host)}/manifests/{ref_segment(ref, self.host)}", scopes=scopes,
             headers={"Content-Type": manifest.media_type}, body=manifest.raw,
         )
         if response.status not in (200, 201, 202):
@@ -296,7 +362,9 @@ class RegistryClient(BlobsMixin):
 
     def delete_manifest(self, repo: str, digest: str) -> None:
         scopes = [repository_scope(repo, "delete,pull,push")]
-        response = self._request("DELETE", f"/v2/{quote_path(repo)}/manifests/{quote_path(digest)}", scopes=scopes)
+        response = self._request(
+            "DELETE", f"/v2/{repo_path(repo, self.host)}/manifests/{ref_segment(digest, self.host)}", scopes=scopes
+        )
         if response.status in (200, 202, 204):
             return
         if response.status == 405:
@@ -311,13 +379,13 @@ class RegistryClient(BlobsMixin):
         """Every tag of ``repo``, following Link pagination; NotFound if the repository does not exist."""
         scopes = [repository_scope(repo, "pull")]
         tags: list[str] = []
-        url = f"/v2/{quote_path(repo)}/tags/list"
+        url = f"/v2/{repo_path(repo, self.host)}/tags/list"
         pages = 0
         while url:
             pages += 1
             if pages > 10000:
                 raise RegistryError(f"tag list of {self.host}/{repo} does not end (over 10000 pages)")
-            response = self._request("GET", url, scopes=scopes)
+            response = self._request("GET", url, scopes=scopes, max_body=MAX_TAG_PAGE_BYTES)
             if response.status != 200:
                 raise self._fail(response, "GET", f"tag list of {repo}", scopes)
             try:
@@ -326,7 +394,7 @@ class RegistryClient(BlobsMixin):
                 raise RegistryError(f"tag list of {self.host}/{repo} is not valid JSON") from None
             tags.extend(t for t in (body.get("tags") or []) if isinstance(t, str))
             link = parse_next_link(response.headers.get("Link"))
-            url = urljoin(response.url, link) if link else None
+            url = self._location(response.url, link) if link else None
         return tags
 
     def close(self) -> None:

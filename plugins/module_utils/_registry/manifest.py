@@ -16,7 +16,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, RegistryError
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import validate_digest
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, InvalidReference, RegistryError
 
 MEDIA_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MEDIA_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -72,8 +73,11 @@ class Descriptor:
             raise RegistryError(f"{where}: a descriptor must be a JSON object, not {type(data).__name__}")
         digest = data.get("digest")
         size = data.get("size")
-        if not isinstance(digest, str) or ":" not in digest:
-            raise RegistryError(f"{where}: descriptor has no valid digest ({digest!r})")
+        try:
+            # Checked here, once, because a digest becomes a request path and a file name.
+            validate_digest(digest, "digest")
+        except InvalidReference as exc:
+            raise RegistryError(f"{where}: descriptor has no valid digest: {exc}") from None
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise RegistryError(f"{where}: descriptor {digest} has no valid size ({size!r})")
         urls = data.get("urls")

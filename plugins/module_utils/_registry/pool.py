@@ -1,7 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""RegistryPool: the registry clients of a run, one per host and distinct login."""
+"""RegistryPool: the registry clients of a run, one per host and distinct login.
+
+Every host a client reaches gets its own TLS settings from the AuthStore: a registry its
+``registries[]`` entry or certs.d directory; another host (a token server, a storage backend a
+registry redirects to) its own entry or certs.d directory if it has one, else verification on,
+with the system's CAs and the CA of the registry that sent us there, and no client certificate.
+Warnings of the clients (credentials sent over plain http) join the AuthStore's warnings.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +65,7 @@ class RegistryPool:
             client = self._clients.get(key)
             if client is None:
                 verify, ca_path = self._auth.tls_for(host)
+                registry_ca = ca_path
                 client = RegistryClient(
                     host,
                     credentials=credentials,
@@ -69,9 +77,25 @@ class RegistryPool:
                     pool_size=self._pool_size,
                     on_retry=self._notify_retry,
                     client_cert=self._auth.client_cert_for(host),
+                    foreign_tls=lambda netloc, ca=registry_ca: self._foreign_tls(netloc, ca),
+                    on_warning=self._warn,
                 )
                 self._clients[key] = client
             return client
+
+    def _foreign_tls(self, netloc: str, registry_ca: str | None) -> tuple:
+        """(verify, ca_path, client_cert) for a host a registry sent a client to."""
+        verify, ca_path = self._auth.tls_for(netloc)
+        if self._auth.registry_config(netloc) is None and ca_path is None:
+            # Trusting the registry's CA too is no weaker than the system's trust store alone:
+            # verification stays on and the registry's client certificate is not offered.
+            ca_path = registry_ca
+        return verify, ca_path, self._auth.client_cert_for(netloc)
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            if message not in self._auth.warnings:
+                self._auth.warnings.append(message)
 
     def close(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
+_SHA384 = re.compile(r"^sha384:[a-f0-9]{96}$")
 _SHA512 = re.compile(r"^sha512:[a-f0-9]{128}$")
 _HOST = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
@@ -34,11 +35,13 @@ MAX_NAME = 255
 
 def validate_digest(digest: str, what: str = "digest") -> str:
     """Return ``digest`` if it is a well-formed content digest, else raise InvalidReference."""
-    if not _DIGEST.match(digest or ""):
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
         raise InvalidReference(f"{what} {digest!r} is not of the form algorithm:hex (sha256:<64 hex>)")
-    if digest.startswith("sha256:") and not _SHA256.match(digest):
+    if digest.startswith("sha256:") and not _SHA256.fullmatch(digest):
         raise InvalidReference(f"{what} {digest!r}: a sha256 digest is 64 lower-case hex characters")
-    if digest.startswith("sha512:") and not _SHA512.match(digest):
+    if digest.startswith("sha384:") and not _SHA384.fullmatch(digest):
+        raise InvalidReference(f"{what} {digest!r}: a sha384 digest is 96 lower-case hex characters")
+    if digest.startswith("sha512:") and not _SHA512.fullmatch(digest):
         raise InvalidReference(f"{what} {digest!r}: a sha512 digest is 128 lower-case hex characters")
     return digest
 
@@ -68,7 +71,7 @@ class ImageReference:
         return self.digest or self.tag or "latest"
 
     def with_tag(self, tag: str | None) -> ImageReference:
-        if tag is not None and not _TAG.match(tag):
+        if tag is not None and not _TAG.fullmatch(tag):
             raise InvalidReference(f"tag {tag!r} is not valid: use [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
         return replace(self, tag=tag)
 
@@ -116,7 +119,7 @@ def parse(text: str) -> ImageReference:
     colon = text.rfind(":")
     if colon > slash:
         text, tag = text[:colon], text[colon + 1:]
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise InvalidReference(
                 f"tag {tag!r} in {original!r} is not valid: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -"
             )
@@ -124,12 +127,12 @@ def parse(text: str) -> ImageReference:
     registry, path = split_registry(text)
     if registry in _HUB_ALIASES:
         registry = DOCKER_HUB
-    if not _HOST.match(registry):
+    if not _HOST.fullmatch(registry):
         raise InvalidReference(f"registry {registry!r} in {original!r} is not a valid host[:port]")
     if not path:
         raise InvalidReference(f"image reference {original!r} has no repository path")
     for component in path.split("/"):
-        if not _COMPONENT.match(component):
+        if not _COMPONENT.fullmatch(component):
             raise InvalidReference(
                 f"path component {component!r} in {original!r} is not valid: use lower-case letters, "
                 "digits and single separators (. _ __ -)"

@@ -6,6 +6,11 @@
 Basic: the credentials are then sent with every request. Bearer: a token from the token server
 the challenge names, for the scopes a request needs (``repository:NAME:pull,push``), cached
 until shortly before it expires; a token granted for more scopes serves requests that need fewer.
+
+The realm a challenge names gets the credentials (Basic, or the identity token), as the token
+protocol wants, but never over plain http for a registry reached over https: such a realm is
+refused. Its TLS settings are its own (see ``Transport.tls_for``), and its answer is read up
+to ``MAX_TOKEN_BYTES``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import json
 import re
 import threading
 import time
-from urllib.parse import urlencode
+from typing import Callable
+from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import Credentials
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.transport import (
@@ -30,6 +36,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import A
 # A token is treated as expired this long before the server says it expires.
 TOKEN_MARGIN = 10.0
 DEFAULT_TOKEN_LIFETIME = 60.0
+# A token server's answer: a JWT of a few KiB, or an opaque token; nothing needs a MiB.
+MAX_TOKEN_BYTES = 1 << 20
 
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
@@ -69,8 +77,10 @@ def scopes_cover(have: frozenset, need: frozenset) -> bool:
 class Authenticator:
     """What one client sends to authenticate, learnt from the registry's challenges. Thread-safe."""
 
-    def __init__(self, host: str, credentials: Credentials | None, transport: Transport, secrets: Secrets):
+    def __init__(self, host: str, credentials: Credentials | None, transport: Transport, secrets: Secrets,
+                 warn_clear: Callable[[], None] | None = None):
         self._host = host
+        self._warn_clear = warn_clear
         self._credentials = credentials
         self._transport = transport
         self._secrets = secrets
@@ -173,6 +183,7 @@ class Authenticator:
             service = self._bearer.get("service")
         if not realm:
             raise AuthError(f"registry {self._host} asked for a Bearer token without naming a realm")
+        self._check_realm(realm)
         with self._token_lock:
             cached = self._cached_token(scopes)
             if cached:
@@ -183,6 +194,24 @@ class Authenticator:
             with self._lock:
                 self._tokens[scopes] = (token, time.monotonic() + lifetime - margin)
             return token
+
+    def _check_realm(self, realm: str) -> None:
+        """Refuse a realm that would get the credentials in clear from a registry reached over https."""
+        parts = urlsplit(realm)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AuthError(
+                f"registry {self._host} names the token realm {short_url(realm)!r}, which is not an http(s) URL: "
+                "fix the registry's token configuration"
+            )
+        registry_scheme = urlsplit(self._transport.base()).scheme
+        if parts.scheme == "http" and registry_scheme == "https":
+            raise AuthError(
+                f"registry {self._host} is reached over https but names its token server over plain http "
+                f"(http://{short_url(realm)}): refusing to send credentials there in clear; configure the "
+                "registry's token realm as an https URL"
+            )
+        if parts.scheme == "http" and self._credentials is not None and self._warn_clear is not None:
+            self._warn_clear()
 
     def _ask_token_server(self, realm: str, service: str | None, scopes: frozenset) -> Response:
         creds = self._credentials
@@ -197,6 +226,7 @@ class Authenticator:
                 realm,
                 {"Content-Type": "application/x-www-form-urlencoded"},
                 urlencode(form).encode("ascii"),
+                max_body=MAX_TOKEN_BYTES,
             )
         query = []
         if service:
@@ -207,7 +237,7 @@ class Authenticator:
             query.append(("account", creds.username))
         url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
         headers = {"Authorization": creds.basic_header()} if creds is not None else {}
-        return self._transport.exchange("GET", url, headers, None)
+        return self._transport.exchange("GET", url, headers, None, max_body=MAX_TOKEN_BYTES)
 
     def _read_token(self, response: Response, realm: str, scopes: frozenset) -> tuple[str, float]:
         """(token, lifetime in seconds) from the token server's answer; every secret in it is

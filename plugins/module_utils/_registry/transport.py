@@ -6,7 +6,9 @@
 A :class:`Transport` holds one urllib3 pool manager per (proxy, scheme) with keep-alive
 connections (``maxsize=pool_size``, blocking when all are busy), so many threads can send through
 it at once. It picks https, or plain http for a registry with verification off whose TLS
-handshake fails. Transient failures (408, 429, 5xx, connection refused, reset or dropped, read
+handshake fails. Each host is reached with its own TLS settings: the registry's, or for another
+host (its token server, a storage backend it redirects to) what ``foreign_tls`` gives for that
+host. Bodies read whole are bounded (``max_body``; error bodies to 64 KiB). Transient failures (408, 429, 5xx, connection refused, reset or dropped, read
 time-outs) are retried with exponential backoff and jitter, or after the server's Retry-After;
 a host that could not be connected to at all is not tried again in the run.
 """
@@ -41,6 +43,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
         """Stands in for urllib3's base error so that importers load; no Transport is built without urllib3."""
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.urls import host_port
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.tls import (
     ProxyChoice,
     split_proxy_credentials,
@@ -54,6 +57,12 @@ RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0
 MAX_BACKOFF = 30.0
 USER_AGENT = "airgap.operatorhub"
+# The most a response read whole may hold: tag list pages, API documents. Manifests and tokens have
+# their own caps. A larger body is refused, not read: no registry sends one, a hostile one could.
+MAX_BODY = 16 << 20
+# An error document is only quoted (its first 200 bytes) and parsed for its code: a larger one is
+# cut short there and its connection closed rather than read to the end.
+MAX_ERROR_BODY = 64 << 10
 # urllib3 errors that mean no connection could be made, as opposed to one that dropped
 _UNREACHABLE = {"NewConnectionError", "NameResolutionError", "ConnectTimeoutError"}
 
@@ -142,12 +151,28 @@ def short_url(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
+def read_at_most(response, limit: int) -> tuple[bytes, bool]:
+    """(up to ``limit`` bytes of a response's body, whether it holds more): never reads more than
+    ``limit`` + 1 bytes, whatever the server sends or declares."""
+    parts = []
+    size = 0
+    while size <= limit:
+        chunk = response.read(min(1 << 16, limit + 1 - size), decode_content=False)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)[:limit], size > limit
+
+
 def release_response(response, drain: bool = True) -> None:
-    """Give a streamed response's connection back to the pool (closed if its body is half read)."""
+    """Give a streamed response's connection back to the pool (closed if its body is half read,
+    or if draining it would mean reading more than an error body's worth)."""
     try:
+        more = True
         if drain:
-            response.drain_conn()
-        else:
+            more = read_at_most(response, MAX_ERROR_BODY)[1]
+        if more:
             # A half-read body cannot go back to the pool: close that connection.
             response.close()
         response.release_conn()
@@ -156,9 +181,10 @@ def release_response(response, drain: bool = True) -> None:
 
 
 def drain_response(response) -> bytes:
-    """The rest of a streamed response's body (b"" if reading fails); its connection is released."""
+    """Up to 64 KiB of the rest of a streamed response's body (b"" if reading fails), for an error
+    message; its connection is released."""
     try:
-        data = response.read(decode_content=False)
+        data = read_at_most(response, MAX_ERROR_BODY)[0]
     except Exception:  # noqa: BLE001
         data = b""
     release_response(response, drain=False)
@@ -209,8 +235,12 @@ class Transport:
         pool_size: int = 16,
         on_retry: Callable[[str], None] | None = None,
         scheme: str | None = None,
+        foreign_tls: Callable[[str], tuple[bool, str | None, tuple[str, str] | None]] | None = None,
     ):
-        """``host`` is the API host:port; ``scheme`` None means probe for it on first use."""
+        """``host`` is the API host:port; ``scheme`` None means probe for it on first use.
+        ``foreign_tls(host_port)`` gives (verify, ca_path, client_cert) for any other host; by
+        default another host is verified (with the system's CAs and ``ca_path``) and is never
+        offered the registry's client certificate."""
         if not HAS_URLLIB3:
             raise RegistryError("the Python library urllib3 is required to talk to registries: pip install urllib3")
         self.host = host
@@ -225,7 +255,8 @@ class Transport:
         self._on_retry = on_retry
         self._lock = threading.RLock()
         self._scheme = scheme
-        self._managers: dict[tuple[str, str], object] = {}
+        self._foreign_tls = foreign_tls
+        self._managers: dict[tuple, object] = {}
         self._proxies = ProxyChoice()
         self._unreachable: str | None = None
         if not self.verify:
@@ -234,12 +265,24 @@ class Transport:
             urllib3.disable_warnings(InsecureRequestWarning)
 
     # -- connections -------------------------------------------------------------------------
+    def tls_for(self, netloc: str, scheme: str = "https") -> tuple[bool, str | None, tuple[str, str] | None]:
+        """(verify, ca_path, client certificate) to reach ``netloc``: the registry's own settings
+        for the registry, never for another host (issue 7: a token server or storage backend of
+        a registry marked ``tls_verify: false`` was contacted unverified, with its client cert)."""
+        if host_port(netloc, scheme) == host_port(self.host, scheme):
+            return self.verify, self._ca_path, self._client_cert
+        if self._foreign_tls is not None:
+            return self._foreign_tls(netloc)
+        return True, self._ca_path, None
+
     def _manager(self, url: str):
         parts = urlsplit(url)
         proxy = self._proxies.proxy_for(parts.scheme, parts.netloc)
+        tls = self.tls_for(parts.netloc, parts.scheme) if parts.scheme == "https" or proxy else None
         with self._lock:
-            manager = self._managers.get((proxy, parts.scheme))
+            manager = self._managers.get((proxy, parts.scheme, tls))
             if manager is None:
+                verify, ca_path, client_cert = tls or (True, None, None)
                 kwargs = dict(
                     num_pools=16,
                     maxsize=self._pool_size,
@@ -250,8 +293,8 @@ class Transport:
                 )
                 if parts.scheme == "https" or proxy:
                     # A plain-http registry never needs the trust store (nor its load time).
-                    kwargs["ssl_context"] = ssl_context_for(self.verify, self._ca_path, self._client_cert)
-                if not self.verify:
+                    kwargs["ssl_context"] = ssl_context_for(verify, ca_path, client_cert)
+                if not verify:
                     # (no assert_hostname: urllib3 1.26 hands it to plain-http connections too)
                     kwargs["cert_reqs"] = "CERT_NONE"
                 if proxy:
@@ -261,7 +304,7 @@ class Transport:
                     manager = urllib3.ProxyManager(proxy_url, proxy_headers=proxy_headers, **kwargs)
                 else:
                     manager = urllib3.PoolManager(**kwargs)
-                self._managers[(proxy, parts.scheme)] = manager
+                self._managers[(proxy, parts.scheme, tls)] = manager
         return manager
 
     def base(self) -> str:
@@ -297,9 +340,11 @@ class Transport:
         return self.base() + path_or_url
 
     # -- one exchange ------------------------------------------------------------------------
-    def send(self, method: str, url: str, headers: dict, body, stream: bool, chunked: bool = False):
+    def send(self, method: str, url: str, headers: dict, body, stream: bool, chunked: bool = False,
+             max_body: int = MAX_BODY):
         """One HTTP exchange. Returns a Response (read) or the urllib3 response (stream=True).
-        Raises TransientError for failures worth retrying, RegistryError for the others."""
+        Raises TransientError for failures worth retrying, RegistryError for the others; a
+        successful response whose body is over ``max_body`` bytes is refused unread."""
         manager = self._manager(url)
         try:
             response = manager.urlopen(
@@ -320,20 +365,40 @@ class Transport:
             raise TransientError(f"connection error: {exc}") from None
         if stream:
             return response
+        success = 200 <= response.status < 300
+        limit = max_body if success else min(max_body, MAX_ERROR_BODY)
+        length = response.headers.get("Content-Length")
+        declared = int(length) if length and length.isdigit() else None
+        if method != "HEAD" and success and declared is not None and declared > limit:
+            release_response(response, drain=False)
+            raise self._too_large(method, url, limit, f" (Content-Length {declared})")
         try:
-            data = response.read(decode_content=False)
+            data, more = read_at_most(response, limit) if method != "HEAD" else (b"", False)
         except Urllib3Error as exc:
-            response.release_conn()
+            release_response(response, drain=False)
             raise self._classify(exc, url) from None
         except OSError as exc:
-            response.release_conn()
+            release_response(response, drain=False)
             raise TransientError(f"connection error while reading the response: {exc}") from None
-        length = response.headers.get("Content-Length")
-        if method != "HEAD" and length and length.isdigit() and len(data) < int(length):
-            response.release_conn()
+        if more:
+            release_response(response, drain=False)
+            if success:
+                raise self._too_large(method, url, limit, "")
+            # an error document cut short: its first bytes are all a message quotes
+            return Response(response.status, response.headers, data, url)
+        if method != "HEAD" and declared is not None and len(data) < declared:
+            release_response(response, drain=False)
             raise TransientError(f"connection dropped after {len(data)} of {length} response bytes")
         response.release_conn()
         return Response(response.status, response.headers, data, url)
+
+    def _too_large(self, method: str, url: str, limit: int, declared: str) -> RegistryError:
+        host = urlsplit(url).netloc
+        whose = f"registry {self.host}" if host_port(host) == host_port(self.host) else f"{host} (for registry {self.host})"
+        return RegistryError(
+            f"{method} {short_url(url)}: {whose} answered a body of more than {limit} bytes{declared}; refusing to "
+            f"read it: check that {host} is the registry meant and not a proxy or portal answering in its place"
+        )
 
     def _classify(self, exc: Exception, url: str) -> Exception:
         """The exception to raise for a urllib3 error: TransientError when worth retrying."""
@@ -372,12 +437,12 @@ class Transport:
         return TransientError(f"{type(reason).__name__}: {text}", unreachable=unreachable)
 
     # -- retries -----------------------------------------------------------------------------
-    def exchange(self, method: str, url: str, headers: dict, body) -> Response:
+    def exchange(self, method: str, url: str, headers: dict, body, max_body: int = MAX_BODY) -> Response:
         """A request outside the registry's auth (token server) with the usual retries."""
         attempt = 0
         while True:
             try:
-                response = self.send(method, url, headers, body, stream=False)
+                response = self.send(method, url, headers, body, stream=False, max_body=max_body)
                 if response.status in RETRY_STATUSES:
                     raise TransientError(
                         f"HTTP {response.status}", parse_retry_after(response.headers.get("Retry-After"))

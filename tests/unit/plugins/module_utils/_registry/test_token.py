@@ -76,7 +76,10 @@ class FakeTransport:
         self.answers = list(answers)
         self.requests = []
 
-    def exchange(self, method, url, headers, body):
+    def base(self):
+        return "https://reg.example"
+
+    def exchange(self, method, url, headers, body, max_body=None):
         self.requests.append((method, url, headers, body))
         status, payload = self.answers.pop(0)
         return Response(status, {}, json.dumps(payload).encode(), url)
