@@ -196,17 +196,23 @@ def run_module(module, build_request, engine):
     for what input can cause anywhere, past any parser: a RecursionError (a catalog or manifest
     nested deeper than the stack, met by the code that walks it) or a MemoryError (input too
     large). Those end as ``fail_json`` too, with the traceback in ``exception`` (shown with
-    -vvv). Any other exception is a bug and keeps its traceback.
+    -vvv). Any other exception is a bug and keeps its traceback. SIGTERM and SIGINT interrupt the
+    engine (see :mod:`interrupt`): it cleans up, and the task fails saying a re-run resumes.
     """
     import traceback
 
     from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
 
     auth = None
     try:
         auth = auth_store_from_params(module.params)
-        result = engine(build_request(module), auth, module.check_mode)
+        with interruptible():
+            result = engine(build_request(module), auth, module.check_mode)
+    except KeyboardInterrupt as exc:
+        module.fail_json(msg=f"interrupted by {signal_name(exc)}: the run stopped and cleaned up; what it finished "
+                             "stays, so running the task again resumes it", interrupted=signal_name(exc))
     except AirgapError as exc:
         module.fail_json(msg=redact(str(exc), auth.secrets() if auth is not None else []))
     except (RecursionError, MemoryError) as exc:
@@ -215,12 +221,30 @@ def run_module(module, build_request, engine):
                                     f"reads) is most likely {what} to be processed; check that input",
                                     auth.secrets() if auth is not None else []),
                          exception=traceback.format_exc())
+    # The secrets are read now, at output: credential helpers run during the engine's run, and
+    # what they answered must not appear in the result, its msg or its warnings (issue 7, item 5).
+    result = _redacted(result, auth.secrets())
     for warning in result.pop("warnings", []):
         module.warn(warning)
     msg = result.pop("msg", None)
     if result.get("failures"):
         module.fail_json(msg=msg, **result)
     module.exit_json(**result)
+
+
+def _redacted(value, secrets):
+    """``value`` (a result: dicts, lists, strings) with every secret in its strings redacted."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
+
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {key: _redacted(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item, secrets) for item in value]
+    return value
 
 
 def auth_store_from_params(params):

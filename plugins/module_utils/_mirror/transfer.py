@@ -26,6 +26,12 @@ same repository wait on the same future; other repositories get it by cross-repo
 once it is known somewhere on that host (falling back to an upload when the registry declines).
 Blob work runs in its own pool of ``parallel_layers`` threads and never waits on anything, so
 image threads can wait on blob futures without any risk of deadlock.
+
+An interrupt (Ctrl-C, or SIGTERM under :func:`interrupt.interruptible`) reaches the thread that
+called :meth:`Copier.run`: queued planning and image work is cancelled, blob transfers in flight
+stop at their next chunk (an upload not committed leaves nothing behind), every image not done is
+``cancelled``, :attr:`Copier.last_report` holds the partial report, and the interrupt is raised
+again for the caller to report. What was committed stays, so the next run resumes from there.
 """
 
 from __future__ import annotations
@@ -56,6 +62,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
 )
 
 
+class _Aborted(AirgapError):
+    """Raised in worker threads once the run is interrupted: stops their transfer where it is."""
+
+
 class Copier(PlanPhase):
     """Copies mapping entries with a :class:`RegistryPool`; see the module docstring."""
 
@@ -75,12 +85,15 @@ class Copier(PlanPhase):
                 ) from None
         self._lock = threading.Lock()
         self._blob_pool: ThreadPoolExecutor | None = None
-        self._secrets = self._find_secrets()
+        self.last_report: CopyReport | None = None
+        self._interrupt_name: str | None = None
         self.pool.add_retry_listener(self._count_retry)
         self._reset()
 
     def _reset(self) -> None:
         self._stop = threading.Event()
+        self._interrupted = threading.Event()
+        self._interrupt_name = None
         self._retries = 0
         # (host, digest) -> {repository: Future[BlobOutcome]}: where each blob is (being made) present
         self._blobs: dict[tuple[str, str], dict[str, Future]] = {}
@@ -96,7 +109,8 @@ class Copier(PlanPhase):
     # --- plumbing ---------------------------------------------------------------------------
 
     def _find_secrets(self) -> list[str]:
-        # a second line of defence: the registry client already keeps secrets out of messages
+        # a second line of defence: the registry client already keeps secrets out of messages.
+        # Read at each message, not once: credential helpers answer during the run.
         return list(self.pool.auth.secrets())
 
     def _count_retry(self, message: str) -> None:
@@ -107,7 +121,8 @@ class Copier(PlanPhase):
             note(message)
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._secrets) if self._secrets else text
+        secrets = self._find_secrets()
+        return redact(text, secrets) if secrets else text
 
     def _submit_blob_job(self, job: Callable[[], Any], future: Future) -> None:
         def run() -> None:
@@ -127,9 +142,12 @@ class Copier(PlanPhase):
     # --- the run ----------------------------------------------------------------------------
 
     def run(self, entries: list) -> CopyReport:
-        """Copy every entry; never raises for one image's failure (see ImageResult.status)."""
+        """Copy every entry; never raises for one image's failure (see ImageResult.status).
+        Raises KeyboardInterrupt (or :class:`errors.Interrupted`) after cleaning up when
+        interrupted; :attr:`last_report` is then the partial report."""
         start = time.monotonic()
         self._reset()
+        self.last_report = None
         results = [ImageResult(source=str(e.source), dest=str(e.dest), origin=e.origin) for e in entries]
         plans: list[ImagePlan | None] = [None] * len(entries)
         self._blob_pool = ThreadPoolExecutor(self.options.parallel_layers, thread_name_prefix="airgap-blob")
@@ -138,9 +156,7 @@ class Copier(PlanPhase):
             # gets the threads of both pools (the registry pool is sized for that many).
             planners = self.options.parallel_images + self.options.parallel_layers
             with ThreadPoolExecutor(planners, thread_name_prefix="airgap-plan") as planning:
-                futures = [planning.submit(self._phase1, e, r) for e, r in zip(entries, results)]
-                for i, future in enumerate(futures):
-                    plans[i] = future.result()
+                plans = self._wait_all([planning.submit(self._phase1, e, r) for e, r in zip(entries, results)])
             with ThreadPoolExecutor(self.options.parallel_images, thread_name_prefix="airgap-image") as images:
                 if not self.options.dry_run:
                     try:
@@ -148,11 +164,38 @@ class Copier(PlanPhase):
                     except Exception:  # noqa: BLE001 - hints only: without them, blobs are uploaded
                         pass
                     self._announce_planned_bytes(plans)
-                    list(images.map(self._phase2, [p for p in plans if p is not None]))
+                    self._wait_all([images.submit(self._phase2, p) for p in plans if p is not None])
+        except KeyboardInterrupt as exc:
+            self._interrupt(exc)
+            raise
         finally:
             self._blob_pool.shutdown(wait=True)
             self._blob_pool = None
-        return self._report(results, time.monotonic() - start)
+            if self._interrupted.is_set():
+                reason = f"not copied: the run was interrupted by {self._interrupt_name}; run it again to resume"
+                for result in results:
+                    if result.status not in ("copied", "present", "failed", "missing"):
+                        result.status, result.error = "cancelled", reason
+                self.last_report = self._report(results, time.monotonic() - start)
+        self.last_report = self._report(results, time.monotonic() - start)
+        return self.last_report
+
+    def _interrupt(self, exc: BaseException) -> None:
+        if not self._interrupted.is_set():
+            self._interrupt_name = getattr(exc, "signame", "SIGINT")
+            self._stop.set()
+            self._interrupted.set()
+
+    def _wait_all(self, futures: list[Future]) -> list:
+        """Results of ``futures``; when interrupted while waiting, the queued ones are cancelled
+        (before the executor's exit waits for the running ones, which stop at their next chunk)."""
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt as exc:
+            self._interrupt(exc)
+            for future in futures:
+                future.cancel()
+            raise
 
     def _report(self, results: list[ImageResult], elapsed: float) -> CopyReport:
         report = CopyReport(images=results, elapsed=elapsed, retries=self._retries)
@@ -176,6 +219,8 @@ class Copier(PlanPhase):
     # --- per-image bookkeeping, both phases ------------------------------------------------
 
     def _fail(self, entry, result: ImageResult, exc: BaseException, stage: str) -> None:
+        if self._interrupted.is_set():
+            return  # stopped by the interrupt, not failed: run() marks it cancelled
         result.status = "failed"
         if isinstance(exc, AirgapError):
             text = str(exc)
@@ -316,6 +361,8 @@ class Copier(PlanPhase):
 
     def _put_blob(self, plan: ImagePlan, blob: Descriptor, from_repo: str | None, known_missing: bool,
                   owner: int) -> BlobOutcome:
+        if self._interrupted.is_set():
+            raise _Aborted(f"blob {blob.digest}: not started, the run was interrupted")
         dst, repo = plan.dst, plan.entry.dest.repository
         if from_repo is not None:
             try:
@@ -345,6 +392,9 @@ class Copier(PlanPhase):
     def _counted(self, chunks) -> Iterator[bytes]:
         progress = self.progress
         for chunk in chunks:
+            if self._interrupted.is_set():
+                # Before the upload is committed: the registry drops the unfinished session.
+                raise _Aborted("the run was interrupted")
             if progress is not None:
                 progress.add_bytes(len(chunk))
             yield chunk
