@@ -78,12 +78,18 @@ def test_manifests_only_four_ways(tmp_path, plain_registry, test_catalog_image):
     assert item["name"] == "test-catalog" and item["digest"] == digest and item["packages"] == ["foo"]
     directory = out / "test-catalog"
     lines = (directory / "mapping.txt").read_text().splitlines()
-    # the head of foo's beta channel, its related images, and the catalog image itself
-    assert f"{ref}=mirror.example.com:5000/olm/catalogs-test-catalog:v1" in lines
+    # the head of foo's beta channel and its related images; the catalog is filtered, so the
+    # pruned catalog (not pushed with manifests_only) replaces the source catalog's line
+    pruned = f"mirror.example.com:5000/olm/catalogs-test-catalog@{item['build']['digest']}"
+    assert item["pruned"] is True and item["catalog_image"] == pruned
+    assert lines[0].startswith(f"# {pruned}:")
+    assert not any(line.startswith(f"{ref}=") for line in lines)
+    assert item["build_task"]["airgap.operatorhub.catalog_build"]["dest"] == \
+        "mirror.example.com:5000/olm/catalogs-test-catalog:v1"
     assert any(line.startswith("quay.io/oc-mirror/oc-mirror-dev:foo-bundle-v0.3.1=") for line in lines)
     assert not any("foo-bundle-v0.1.0" in line for line in lines)
     cs = yaml.safe_load((directory / "catalogSource.yaml").read_text())
-    assert cs["spec"]["image"] == "mirror.example.com:5000/olm/catalogs-test-catalog:v1"
+    assert cs["spec"]["image"] == pruned
     assert cs["metadata"]["name"] == "test-catalog"
     assert runs["real"]["copied"] == [] and runs["real"]["bytes_sent"] == 0
 
@@ -103,19 +109,28 @@ def test_full_mirror_four_ways(tmp_path, plain_registry, registry_factory, image
     }
     runs = _four_ways(tmp_path, MIRROR, args, _defaults(plain_registry, target))
     check, real, check2, real2 = (runs[k] for k in ("check", "real", "check-again", "real-again"))
-    assert check["changed"] is True and len(check["missing"]) == 3 and check["copied"] == []
+    # packages: [demo] filters the catalog: the images of the kept bundle are copied, the catalog
+    # is built pruned (not copied) and pushed where the source catalog would have gone
+    assert check["changed"] is True and len(check["missing"]) == 2 and check["copied"] == []
+    assert check["catalogs"][0]["build"]["changed"] is True
     assert len(check["files_changed"]) == 6
-    assert real["changed"] is True and len(real["copied"]) == 3 and real["bytes_sent"] > 0
-    assert sorted(c["source"] for c in real["copied"]) == sorted([index_ref, app2, app1_digest])
+    assert real["changed"] is True and len(real["copied"]) == 2 and real["bytes_sent"] > 0
+    assert sorted(c["source"] for c in real["copied"]) == sorted([app2, app1_digest])
+    assert real["catalogs"][0]["build"]["changed"] is True
     assert check2["changed"] is False and check2.get("missing") == [] and check2["files_changed"] == []
-    assert real2["changed"] is False and real2["copied"] == [] and len(real2["present"]) == 3
+    assert check2["catalogs"][0]["build"]["changed"] is False
+    assert real2["changed"] is False and real2["copied"] == [] and len(real2["present"]) == 2
+    assert real2["catalogs"][0]["build"]["changed"] is False
     assert real2["bytes_sent"] == 0
+    pruned_digest = real["catalogs"][0]["build"]["digest"]
+    assert {run["catalogs"][0]["build"]["digest"] for run in runs.values()} == {pruned_digest}
 
     # the mirrored images are there, checked by skopeo; the image of the filtered-out bundle is not
     repo1 = app1_digest.split("/", 1)[1].split("@")[0]
     assert skopeo_inspect(target, f"olm/{repo1}@{image_set.image('app1').digest}", raw=True)
     index_repo = index_ref.split("/", 1)[1].rsplit(":", 1)[0]
     assert json.loads(skopeo_inspect(target, f"olm/{index_repo}:v1", raw=True))["layers"]
+    assert skopeo_inspect(target, f"olm/{index_repo}:v1")["Digest"] == pruned_digest != index_digest
     with pytest.raises(RuntimeError):
         skopeo_inspect(target, f"olm/{app0.split('/', 1)[1]}", raw=True)
     directory = tmp_path / "out" / "demo-index"
@@ -123,7 +138,7 @@ def test_full_mirror_four_ways(tmp_path, plain_registry, registry_factory, image
     sources = [entry["source"] for doc in idms for entry in doc["spec"]["imageDigestMirrors"]]
     assert sources == [app1_digest.split("@")[0]]
     cs = yaml.safe_load((directory / "catalogSource.yaml").read_text())
-    assert cs["spec"]["image"] == f"{target.host}/olm/{index_repo}:v1"
+    assert cs["spec"]["image"] == f"{target.host}/olm/{index_repo}@{pruned_digest}"
     assert real["catalogs"][0]["digest"] == index_digest
 
 
