@@ -30,6 +30,7 @@ PASSED_TO = {
     "mirror_max_nested_paths": ("catalog_mirror", "max_nested_paths"),
     "mirror_icsp_scope": ("catalog_mirror", "icsp_scope"),
     "mirror_cache_dir": ("catalog_mirror", "cache_dir"),
+    "mirror_base_image": ("catalog_mirror", "base_image"),
     "mirror_mapping_files": ("image_mirror_from_mapping", "mapping_file"),
     "mirror_filter_by_os": ("image_mirror_from_mapping", "filter_by_os"),
     "mirror_parallel_images": ("image_mirror_from_mapping", "parallel_images"),
