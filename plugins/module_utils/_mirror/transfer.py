@@ -386,7 +386,7 @@ class Copier(PlanPhase):
 
     @contextlib.contextmanager
     def _source(self, plan: ImagePlan, blob: Descriptor) -> Iterator[Iterator[bytes]]:
-        with plan.src.open_blob(plan.entry.source.repository, blob.digest) as chunks:
+        with plan.src.open_blob(plan.entry.source.repository, blob.digest, size=blob.size) as chunks:
             yield self._counted(chunks)
 
     def _counted(self, chunks) -> Iterator[bytes]:

@@ -61,12 +61,14 @@ class BlobsMixin:
         return int(length) if length and length.isdigit() else None
 
     @contextlib.contextmanager
-    def open_blob(self, repo: str, digest: str, chunk_size: int = 1 << 20) -> Iterator[Iterator[bytes]]:
+    def open_blob(self, repo: str, digest: str, chunk_size: int = 1 << 20,
+                  size: int | None = None) -> Iterator[Iterator[bytes]]:
         """Stream a blob: ``with client.open_blob(repo, digest) as chunks: for chunk in chunks: ...``.
 
         Follows redirects to storage backends (without the registry's Authorization), resumes
         with a Range request when the connection drops mid-body, and raises DigestMismatch after
-        the last chunk if the content does not hash to ``digest``.
+        the last chunk if the content does not hash to ``digest``. With ``size`` (the descriptor's),
+        a body declared or sent longer than that is refused as soon as it is seen, not read to its end.
         """
         scopes = [repository_scope(repo, "pull")]
         algorithm = digest_algorithm(digest)
@@ -79,16 +81,18 @@ class BlobsMixin:
         state["response"] = response
         final_url = response.geturl() if hasattr(response, "geturl") else None
         try:
-            yield self._blob_chunks(state, repo, digest, algorithm, chunk_size, final_url, scopes)
+            yield self._blob_chunks(state, repo, digest, algorithm, chunk_size, final_url, scopes, size)
         finally:
             if state["response"] is not None:
                 release_response(state["response"], drain=False)
 
-    def _blob_chunks(self, state, repo, digest, algorithm, chunk_size, final_url, scopes) -> Iterator[bytes]:
+    def _blob_chunks(self, state, repo, digest, algorithm, chunk_size, final_url, scopes, size) -> Iterator[bytes]:
         hasher = hashlib.new(algorithm)
         received = 0
         length = state["response"].headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None
+        if size is not None and expected is not None and expected > size:
+            raise self._overlong(repo, digest, size, f"declares {expected} bytes")
         path = f"/v2/{repo_path(repo, self.host)}/blobs/{ref_segment(digest, self.host)}"
         resumes = 0
         skip = 0
@@ -104,6 +108,8 @@ class BlobsMixin:
                         skip = 0
                     hasher.update(chunk)
                     received += len(chunk)
+                    if size is not None and received > size:
+                        raise self._overlong(repo, digest, size, f"sent more than {size} bytes")
                     yield chunk
                 if expected is None or received >= expected:
                     break
@@ -139,6 +145,12 @@ class BlobsMixin:
                 f"blob {self.host}/{repo}@{digest}: received {received} bytes that hash to {actual}; "
                 "the registry or a proxy served other content"
             )
+
+    def _overlong(self, repo: str, digest: str, size: int, what: str) -> DigestMismatch:
+        return DigestMismatch(
+            f"blob {self.host}/{repo}@{digest}: the registry {what} for a blob of {size} bytes (its descriptor's "
+            "size); refusing to read on: the registry or a proxy serves other content"
+        )
 
     def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
         """Cross-repository mount; True if mounted (201), False if the registry declined (202)."""

@@ -20,7 +20,12 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
     MEDIA_OCI_MANIFEST,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AuthError, NotFound, RegistryError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
+    AuthError,
+    DigestMismatch,
+    NotFound,
+    RegistryError,
+)
 from tests.support.hostile import HostileServer, Reply, basic, endless
 from tests.support.pki import CertificateAuthority, issue_client_cert
 
@@ -350,3 +355,15 @@ def test_hostile_server_stops_itself():
     while server.port and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.port == 0
+
+
+@pytest.mark.parametrize("with_length", [True, False], ids=["content-length", "until-close"])
+def test_a_blob_longer_than_its_descriptor_is_refused_boundedly(servers, tmp_path, with_length):
+    registry = servers(lambda r: _huge(with_length, 200, "application/octet-stream"))
+    client = pool_for(tmp_path, {"host": registry.host, "tls_verify": False}).client(registry.host)
+    with pytest.raises(DigestMismatch) as info:
+        with client.open_blob("ns/app", BLOB_DIGEST, size=len(BLOB)) as chunks:
+            for dummy in chunks:
+                pass
+    assert registry.host in str(info.value) and f"{len(BLOB)} bytes" in str(info.value)
+    assert registry.bytes_sent < HUGE // 2
