@@ -42,7 +42,10 @@ options:
       tls_verify:
         description:
           - Verify the registry's TLS certificate. V(false) is for this registry only, and also
-            lets it be reached over plain HTTP, as podman's insecure registries are.
+            lets it be reached over plain HTTP, as podman's insecure registries are; credentials
+            then travel in clear, and the task warns before sending any.
+          - Its token server and the hosts it redirects to keep their own settings (their own
+            entry, else verification with the system CAs and this registry's CA).
         type: bool
         default: true
       ca_path:
