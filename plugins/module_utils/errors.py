@@ -54,3 +54,15 @@ class CatalogError(AirgapError):
 
 class ConfigError(AirgapError):
     """An option or configuration file value that is invalid, naming the field."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) arrived: the run stops, cleans up and reports itself interrupted.
+
+    A KeyboardInterrupt, so Ctrl-C and SIGTERM take the same path, and so that no ``except
+    Exception`` on the way can swallow it. ``signame`` is ``SIGTERM`` or ``SIGINT``.
+    """
+
+    def __init__(self, signame: str = "SIGINT"):
+        self.signame = signame
+        super().__init__(f"interrupted by {signame}")

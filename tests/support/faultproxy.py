@@ -25,7 +25,7 @@ Counters (all reset by :meth:`FaultProxy.reset`):
 Faults are rules matched in the order added: ``method`` (None: any), ``path`` (regex searched in
 the request target, query included), skip the first ``after`` matches, then fire ``count``
 times (None: forever). Actions: :func:`status`, :func:`drop_request_after`,
-:func:`drop_response_after`.
+:func:`drop_response_after`, :func:`slow_response`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import socketserver
 import ssl
 import struct
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -88,6 +89,11 @@ class DropResponseAfter:
     nbytes: int
 
 
+@dataclass
+class SlowResponse:
+    bytes_per_second: int
+
+
 def status(code: int, headers: dict | None = None, body: bytes | str = b"") -> Status:
     """Answer with this status (the upstream never sees the request), e.g. 500, or 429 with
     ``{"Retry-After": "1"}``."""
@@ -101,6 +107,11 @@ def drop_request_after(nbytes: int) -> DropRequestAfter:
     return DropRequestAfter(nbytes)
 
 
+def slow_response(bytes_per_second: int) -> SlowResponse:
+    """Forward the request, and the response body at most ``bytes_per_second`` (a slow link)."""
+    return SlowResponse(bytes_per_second)
+
+
 def drop_response_after(nbytes: int) -> DropResponseAfter:
     """Forward the request, send the status, headers and ``nbytes`` of the body, then reset."""
     return DropResponseAfter(nbytes)
@@ -108,7 +119,7 @@ def drop_response_after(nbytes: int) -> DropResponseAfter:
 
 @dataclass
 class Rule:
-    action: Status | DropRequestAfter | DropResponseAfter
+    action: Status | DropRequestAfter | DropResponseAfter | SlowResponse
     method: str | None = None
     path: str = ""
     count: int | None = 1
@@ -349,6 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
                     proxy._count_download(len(piece))
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
                 sent += len(piece)
+                if isinstance(action, SlowResponse):
+                    self.wfile.flush()
+                    time.sleep(len(piece) / action.bytes_per_second)
                 if limit is not None and sent >= limit:
                     break
             if limit is None and chunked:

@@ -134,6 +134,7 @@ class Progress:
         self._write_lock = threading.Lock()
         self._start = clock()
         self._end: float | None = None
+        self._final_state = "finished"
         self._copied = 0
         self._present = 0
         self._failed = 0
@@ -217,7 +218,7 @@ class Progress:
             rate = 0.0 if finished else self._rate(now)
             eta = 0.0 if finished else self._eta(done, elapsed, rate)
             return {
-                "state": "finished" if finished else "running",
+                "state": self._final_state if finished else "running",
                 "images_total": self.total_images,
                 "images_done": done,
                 "images_copied": self._copied,
@@ -295,15 +296,17 @@ class Progress:
             except OSError:
                 pass  # only a progress display reads it; the report beside it was written
 
-    def finish(self, report: Any = None, extra: dict | None = None) -> dict:
+    def finish(self, report: Any = None, extra: dict | None = None, state: str = "finished") -> dict:
         """Mark the run finished and write the final report: progress, images and summary.
 
         ``report`` is a CopyReport (its ``to_dict()`` gives ``summary`` and ``images``) or None;
-        ``extra`` keys are added to the document (the module's failures and summary).
+        ``extra`` keys are added to the document (the module's failures and summary). ``state``
+        is the report's final state: ``finished``, or ``interrupted`` for a run stopped by a signal.
         """
         with self._lock:
             if self._end is None:
                 self._end = self.clock()
+                self._final_state = state
         document = self._document()
         if report is not None:
             full = report.to_dict() if hasattr(report, "to_dict") else dict(report)

@@ -17,6 +17,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfe
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
 
 # How many failures the task message spells out; the full list is in `failures` and the report.
 _MSG_FAILURES = 5
@@ -62,8 +63,16 @@ def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mod
         pool_size=transfer.parallel_images + transfer.parallel_layers,
         timeout=request.connection.timeout,
     )
+    copier = Copier(pool, options, progress)
     try:
-        report = Copier(pool, options, progress).run(entries)
+        with interruptible():
+            report = copier.run(entries)
+    except KeyboardInterrupt as exc:
+        # The copy cleaned up; the report says where it stopped, for the re-run that resumes it.
+        partial = copier.last_report
+        summary = partial.to_dict()["summary"] if partial is not None else {}
+        progress.finish(partial, extra={"interrupted": signal_name(exc), "summary": summary}, state="interrupted")
+        raise
     finally:
         pool.close()
 
