@@ -95,13 +95,14 @@ def test_catalogs_and_extra_images_four_ways(tmp_path, plain_registry, registry_
     assert check["changed"] is True and check["check_mode"] is True
     assert check["catalogs"][0]["name"] == "role-demo-index"
     assert sorted(check["catalogs"][0]["files_changed"]) == sorted(FILES + ["imageTagMirrorSet.yaml"])
-    assert check["catalog_copy"]["missing"] == 3 and check["catalog_copy"]["copied"] == 0
+    # the catalog is filtered: its images are copied, the catalog itself is built pruned, not copied
+    assert check["catalog_copy"]["missing"] == 2 and check["catalog_copy"]["copied"] == 0
     assert check["mapping_copy"]["missing"] == 1
 
     assert real["changed"] is True and real["check_mode"] is False
     assert real["catalogs"][0]["files_changed"] == check["catalogs"][0]["files_changed"]
-    assert real["catalogs"][0]["images"] == 3
-    assert real["catalog_copy"]["copied"] == 3 and real["catalog_copy"]["failed"] == 0
+    assert real["catalogs"][0]["images"] == 2 and real["catalogs"][0]["pruned"] is True
+    assert real["catalog_copy"]["copied"] == 2 and real["catalog_copy"]["failed"] == 0
     assert real["mapping_copy"]["copied"] == 1
     assert sorted(real["reports"]) == [str(reports / "catalog-mirror.json"), str(reports / "mapping-mirror.json")]
     assert json.loads((reports / "catalog-mirror.json").read_text())["state"] == "finished"
@@ -111,19 +112,23 @@ def test_catalogs_and_extra_images_four_ways(tmp_path, plain_registry, registry_
         assert again["catalogs"][0]["files_changed"] == []
         assert again["catalog_copy"]["copied"] == 0 and again["catalog_copy"]["missing"] == 0
         assert again["mapping_copy"]["copied"] == 0 and again["mapping_copy"]["missing"] == 0
-    assert real2["catalog_copy"]["present"] == 3 and real2["catalog_copy"]["bytes_sent"] == 0
+    assert real2["catalog_copy"]["present"] == 2 and real2["catalog_copy"]["bytes_sent"] == 0
+    assert real2["catalogs"][0]["catalog_image"] == real["catalogs"][0]["catalog_image"]
 
     directory = out / "role-demo-index"
     for name in FILES:
         assert (directory / name).is_file(), name
     lines = (directory / "mapping.txt").read_text().splitlines()
-    assert any(line.startswith(index_ref + "=") for line in lines)
+    assert not any(line.startswith(index_ref + "=") for line in lines)
     assert not any(line.startswith(app0 + "=") for line in lines)
     index_repo = index_ref.split("/", 1)[1].rsplit(":", 1)[0]
+    pruned_digest = skopeo_inspect(target, f"olm/{index_repo}:v1")["Digest"]
+    pruned = f"{target.host}/olm/{index_repo}@{pruned_digest}"
+    assert lines[0].startswith(f"# {pruned}:")
     catalog_source = yaml.safe_load((directory / "catalogSource.yaml").read_text())
-    assert catalog_source["spec"]["image"] == f"{target.host}/olm/{index_repo}:v1"
+    assert catalog_source["spec"]["image"] == pruned == real["catalogs"][0]["catalog_image"]
 
-    # what landed, seen by skopeo: the catalog image, the head bundle's images, the extra image
+    # what landed, seen by skopeo: the pruned catalog image, the head bundle's images, the extra image
     assert skopeo_inspect(target, f"olm/{index_repo}:v1", raw=True)
     repo1 = app1_digest.split("/", 1)[1].split("@")[0]
     assert skopeo_inspect(target, f"olm/{repo1}@{image_set.image('app1').digest}", raw=True)
@@ -150,13 +155,19 @@ def test_manifests_only_then_mapping_four_ways(tmp_path, plain_registry, registr
     # the dry run cannot read a mapping.txt that is not written yet: it says so instead of failing
     assert check["changed"] is True and check["mapping_files_pending"] == [str(mapping)]
     assert check["mapping_files"] == [] and check["mapping_copy"] is None and check["catalog_copy"] is None
-    assert real["changed"] is True and real["mapping_copy"]["copied"] == 3 and real["catalog_copy"] is None
+    # the catalog is filtered: mapping.txt holds the images of the kept bundle, not the catalog
+    assert real["changed"] is True and real["mapping_copy"]["copied"] == 2 and real["catalog_copy"] is None
     assert check2["changed"] is False and check2["mapping_files_pending"] == []
     assert check2["mapping_copy"]["missing"] == 0
-    assert real2["changed"] is False and real2["mapping_copy"]["present"] == 3
-    # max_components 2 (the default): the catalog image lands as olm/src-role-demo-index:v1
-    assert real["catalogs"][0]["catalog_image"] == f"{target.host}/olm/src-role-demo-index:v1"
-    assert skopeo_inspect(target, real["catalogs"][0]["catalog_image"], raw=True)
+    assert real2["changed"] is False and real2["mapping_copy"]["present"] == 2
+    # max_components 2 (the default): the pruned catalog is named olm/src-role-demo-index, by the
+    # digest the catalog_build task the module warns about pushes; manifests_only pushed nothing
+    catalog_image = real["catalogs"][0]["catalog_image"]
+    assert real["catalogs"][0]["pruned"] is True
+    assert catalog_image.startswith(f"{target.host}/olm/src-role-demo-index@sha256:")
+    assert real2["catalogs"][0]["catalog_image"] == catalog_image
+    with pytest.raises(RuntimeError):
+        skopeo_inspect(target, "olm/src-role-demo-index:v1", raw=True)
 
 
 def test_mapping_files_only_four_ways(tmp_path, plain_registry, registry_factory, image_set, skopeo_inspect):
