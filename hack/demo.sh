@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on an embedded default. Starts a plain-HTTP source registry and a
 # TLS + htpasswd target registry on 127.0.0.1, pushes a generated multi-arch sample set and a sample
-# operator catalog into the source, runs playbooks/demo.yml (the catalog mirrored as
-# `oc adm catalog mirror` would, then a mapping.txt: dry run, mirror, re-run), prints its summary,
+# operator catalog into the source, runs playbooks/demo.yml (one package of the catalog mirrored as
+# `oc adm catalog mirror` would, its pruned catalog built and pushed, then a mapping.txt: dry run,
+# mirror, re-run), prints its summary,
 # stops the lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."

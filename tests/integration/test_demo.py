@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -23,10 +24,14 @@ def test_demo_runs_end_to_end(tmp_path):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "failed=0" in output and "re-run: changed=False" in output, output
+    # a filtered catalog is served pruned, by digest
+    assert "(pruned: True, its packages only)" in output, output
     lab = json.loads((tmp_path / "demo" / "vars.json").read_text())
     manifests = os.path.join(lab["demo_output_dir"], "operator-index")
     assert sorted(os.listdir(manifests)) == sorted([
         "mapping.txt", "imageContentSourcePolicy.yaml", "imageDigestMirrorSet.yaml", "imageTagMirrorSet.yaml",
         "catalogSource.yaml", "clusterCatalog.yaml"])
+    with open(os.path.join(manifests, "catalogSource.yaml"), encoding="utf-8") as handle:
+        assert re.search(r"\n  image: \S+/olm/\S+@sha256:[0-9a-f]{64}\n", handle.read())
     # the lab is down afterwards: its pid file is gone and nothing of it keeps running
     assert not (tmp_path / "demo" / "lab.json").exists()
