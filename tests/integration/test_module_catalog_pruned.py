@@ -23,6 +23,7 @@ import yaml
 
 from tests.support.catalog_images import push_catalog
 from tests.support.images import skopeo
+from tests.support.opm_base import push_opm_base
 from tests.support.playbook import run_task
 from tests.support.registry import registry_options, skopeo_inspect
 
@@ -232,3 +233,36 @@ def test_a_catalog_kept_whole_is_mirrored_unchanged(tmp_path, plain_registry, re
     assert skopeo_inspect(target, "olm/src/three-index:v1")["Digest"] == index_digest
     _lines, mapping = _mapping(tmp_path / "out" / "three-index")
     assert mapping[index_ref] == f"{target.host}/olm/src/three-index:v1"
+
+
+def test_a_local_catalog_with_base_image_is_built_and_pushed(tmp_path, plain_registry, registry_factory, image_set):
+    """A filtered FBC directory with a target_name, built on a multi-arch opm base (one per platform)."""
+    target = registry_factory(tls=True, auth="htpasswd")
+    base_ref, _base_digest, _layers = push_opm_base(tmp_path / "base", plain_registry, repo="base/pruned-opm")
+    write_three_packages(str(tmp_path / "fbc"), image_set)
+    args = {
+        "catalogs": [{"source": str(tmp_path / "fbc"), "packages": ["beta"], "target_name": "local/beta-index",
+                      "target_tag": "v1"}],
+        "base_image": base_ref,
+        "filter_by_os": "linux/amd64",
+        "dest": f"{target.host}/olm",
+        "output_dir": str(tmp_path / "out"),
+        "max_components": 0,
+    }
+    defaults = _defaults(plain_registry, target)
+    result = run_task(str(tmp_path / "run"), MIRROR, args, module_defaults=defaults).result
+    assert not result.get("failed"), (result.get("msg"), result.get("failures"))
+    item = result["catalogs"][0]
+    build = item["build"]
+    assert item["pruned"] is True and build["changed"] is True and build["platforms"] == ["linux/amd64"]
+    assert build["dest"] == f"{target.host}/olm/local/beta-index:v1" and build["base_image"] == base_ref
+    assert item["catalog_image"] == build["image"] == f"{target.host}/olm/local/beta-index@{build['digest']}"
+    assert skopeo_inspect(target, "olm/local/beta-index:v1")["Digest"] == build["digest"]
+    cs = yaml.safe_load((tmp_path / "out" / item["name"] / "catalogSource.yaml").read_text())
+    assert cs["spec"]["image"] == item["catalog_image"]
+    rootfs = _unpack(target, build["image"], tmp_path)
+    assert sorted(os.listdir(os.path.join(rootfs, "configs"))) == ["beta"]
+    assert not os.path.exists(os.path.join(rootfs, "tmp", "cache"))
+    again = run_task(str(tmp_path / "again"), MIRROR, args, module_defaults=defaults).result
+    assert again["changed"] is False and again["catalogs"][0]["build"]["changed"] is False
+    assert again["catalogs"][0]["build"]["digest"] == build["digest"]
