@@ -232,6 +232,9 @@ def _iter_json_stream(handle: Any, path: str, buf: str) -> Iterator[Tuple[str, D
             col = exc.pos - (buf.rfind("\n", 0, exc.pos) + 1) + 1
             raise CatalogError(f"{path}:{err_line}:{col}: invalid JSON: {exc.msg}; fix the file, or list it "
                                f"in {INDEX_IGNORE} to leave it out") from None
+        except ValueError as exc:  # a value the decoder refuses, such as an integer of 5000 digits
+            err_line = line + buf.count("\n", line_pos, pos)
+            raise CatalogError(f"{path}:{err_line}: invalid JSON value: {exc}") from None
         line += buf.count("\n", line_pos, pos)
         line_pos = pos
         if not isinstance(value, dict):
@@ -342,7 +345,10 @@ def _iter_yaml_stream(handle: Any, path: str) -> Iterator[Tuple[str, Dict[str, A
             start = node.start_mark.line + 1 if node is not None and node.start_mark else 0
             if node is not None:
                 _check_node(node, path)
-            value = _construct(loader, node) if node is not None else None
+            try:
+                value = _construct(loader, node) if node is not None else None
+            except ValueError as exc:  # a scalar the constructor refuses, such as an integer of 5000 digits
+                raise CatalogError(f"{path}:{start}: invalid YAML value: {exc}") from None
             if value is None:
                 continue
             where = f"{path}:{start}" if start else f"{path} (document {doc})"

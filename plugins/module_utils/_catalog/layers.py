@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tarfile
+import zlib
 from typing import BinaryIO, Iterable, Optional, Set
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
@@ -38,6 +40,10 @@ MAX_BYTES = 32 * 1024 ** 3
 MAX_ENTRIES = 2_000_000
 # A PAX or GNU long-name header holds a few paths and numbers; tarfile reads it whole.
 MAX_HEADER_BYTES = 1024 * 1024
+# What tarfile (and the gzip/zlib code under it) raises on hostile bytes besides TarError: a
+# truncated gzip header is a TypeError, a bad number field a ValueError. Caught around tarfile's
+# own calls only, so a bug of ours keeps its traceback.
+_TAR_READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, struct.error, TypeError, ValueError)
 _EXTENDED_HEADERS = frozenset((tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
                                tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK))
 
@@ -207,6 +213,8 @@ class _Layer:
                 member = tar.next()
             except CatalogError as exc:  # from _BoundedTarInfo, which does not know the layer
                 raise CatalogError(f"{self.label}: {exc}") from None
+            except _TAR_READ_ERRORS as exc:
+                raise CatalogError(f"{self.label}: the layer is corrupt or truncated: {exc}") from None
             if member is None:
                 return
             # tarfile keeps every header it reads; a stream is read once, so they are dropped.
@@ -251,7 +259,11 @@ class _Layer:
             fd = os.open(path, flags, 0o600)
             with os.fdopen(fd, "wb") as out:
                 if source is not None:
-                    shutil.copyfileobj(source, out, 1024 * 1024)
+                    try:
+                        shutil.copyfileobj(source, out, 1024 * 1024)
+                    except _TAR_READ_ERRORS as exc:
+                        raise CatalogError(f"{self.label}: entry {entry!r}: the layer is corrupt or truncated: "
+                                           f"{exc}") from None
             os.chmod(path, (member.mode & 0o755) | 0o600)
         elif member.issym():
             if os.path.lexists(path):
@@ -296,8 +308,8 @@ def _open_layer(stream: BinaryIO, label: str) -> tarfile.TarFile:
                            "gzip layers")
     try:
         return tarfile.open(fileobj=stream, mode="r|*", tarinfo=_BoundedTarInfo)
-    except tarfile.ReadError as exc:
-        raise CatalogError(f"{label}: not a tar archive (plain or gzip-compressed): {exc}") from exc
+    except _TAR_READ_ERRORS as exc:
+        raise CatalogError(f"{label}: not a tar archive (plain or gzip-compressed): {exc}") from None
     except CatalogError as exc:  # the first header, read by open(), refused by _BoundedTarInfo
         raise CatalogError(f"{label}: {exc}") from None
 

@@ -70,7 +70,9 @@ class _Reader:
     def rows(self, sql: str, *args: Any) -> List[Tuple[Any, ...]]:
         try:
             return self.conn.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as exc:
+        # UnicodeDecodeError: sqlite3 decodes the error messages of a corrupt file, which can
+        # quote bytes that are not UTF-8.
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise CatalogError(f"{self.path}: cannot read the index database: {exc}") from exc
 
     def has(self, table: str, column: Optional[str] = None) -> bool:
@@ -237,7 +239,7 @@ def iter_sqlite_blobs(path: str) -> Iterator[Dict[str, Any]]:
     try:
         conn = sqlite3.connect(uri, uri=True)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a readable sqlite database ({exc}); give an index.db") from exc
     try:
         reader = _Reader(path, conn)
@@ -381,7 +383,7 @@ def sqlite_schema_version(path: str) -> Optional[int]:
     conn = sqlite3.connect(uri, uri=True)
     try:
         return _Reader(path, conn).schema_version()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not a readable sqlite database ({exc})") from exc
     finally:
         conn.close()

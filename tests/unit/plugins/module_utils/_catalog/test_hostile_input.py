@@ -256,3 +256,22 @@ def test_whiteout_still_removes_lower_file_beside_same_layer_file(tmp_path):
                    ("configs/.wh.gone", "f", b""))
     apply_layers([lower, upper], str(tmp_path))
     assert _files(tmp_path) == {"configs": "/", "configs/p": "/", "configs/p/new.json": b"new"}
+
+
+# --- found by tests/unit/test_fuzz_parsers.py ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("big.json", '{"schema": "x", "n": ' + "9" * 5000 + "}", r"big\.json:1: invalid JSON value: Exceeds the limit"),
+    ("big.yaml", "schema: x\nn: " + "9" * 5000 + "\n", r"big\.yaml:1: invalid YAML value: Exceeds the limit"),
+])
+def test_huge_integers_are_clean_errors(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError, match=message):
+        load_fbc(str(tmp_path))
+
+
+@pytest.mark.parametrize("data", [b"\x1f\x8b\x08.wh.", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x01\x02"])
+def test_truncated_gzip_headers_are_clean_errors(tmp_path, data):
+    with pytest.raises(CatalogError, match="layer 1: "):
+        apply_layers([io.BufferedReader(io.BytesIO(data))], str(tmp_path / "d"))
