@@ -29,7 +29,7 @@ description:
     (they are listed in RV(files_pending) and the task fails). With O(manifests_only=true) every
     file is written at once.
   - A catalog kept whole (O(catalogs[].full=true) with no O(catalogs[].packages), in the options
-    or the ImageSetConfiguration entry; the seed's method 1) is mirrored unchanged: its image is a
+    or the ImageSetConfiguration entry; the seed's method 1) is mirrored unchanged; its image is a
     line of C(mapping.txt) and its CatalogSource points at the mirrored image.
   - A filtered catalog image (packages, channels, versions, bundles, or the default channel heads
     of every package) is served pruned instead, so that OperatorHub lists only what was
@@ -38,7 +38,7 @@ description:
     layer replaces C(/configs)) or on O(base_image), and pushed to the target the source catalog
     image would have had, after the images it lists were copied. Its line leaves C(mapping.txt)
     (a C(#) comment names the built image) and the mirror sets, and C(catalogSource.yaml) and
-    C(clusterCatalog.yaml) point at it by digest. With O(manifests_only=true) nothing is pushed:
+    C(clusterCatalog.yaml) point at it by digest. With O(manifests_only=true) nothing is pushed;
     the files point at the digest the build gives, and RV(catalogs[].build_task) and a warning
     give the M(airgap.operatorhub.catalog_build) task that pushes that same image (builds are
     reproducible).

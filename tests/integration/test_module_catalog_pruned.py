@@ -69,7 +69,8 @@ def three_index(plain_registry, image_set, tmp_path_factory):
 
 
 def _json_blobs(path):
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
     decoder = json.JSONDecoder()
     blobs, pos = [], 0
     while pos < len(text):
@@ -148,8 +149,8 @@ def test_two_packages_of_a_catalog_image_are_served_pruned(tmp_path, plain_regis
     rootfs = _unpack(target, f"{target.host}/{pruned_tag}", tmp_path)
     assert sorted(os.listdir(os.path.join(rootfs, "configs"))) == ["alpha", "gamma"]
     assert not os.path.exists(os.path.join(rootfs, "tmp", "cache"))
-    blobs = [blob for name in ("alpha", "gamma") for blob in _json_blobs(os.path.join(rootfs, "configs", name,
-                                                                                       "catalog.json"))]
+    blobs = [blob for name in ("alpha", "gamma")
+             for blob in _json_blobs(os.path.join(rootfs, "configs", name, "catalog.json"))]
     bundles = [blob for blob in blobs if blob["schema"] == "olm.bundle"]
     assert sorted(b["name"] for b in bundles) == ["alpha.v1.0.0", "gamma.v1.0.0"]
 
