@@ -55,7 +55,7 @@ OWN_LAYER = 8 * 1024 * 1024
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_copy_reports_cleans_up_and_resumes(image_cache, plain_registry, registry_factory,
-                                                         fault_proxy_factory, tmp_path, signum):
+                                                        fault_proxy_factory, tmp_path, signum):
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=32 * 1024, own_layer_size=OWN_LAYER, seed=77)
     images.pushed = push_image_set(images, plain_registry, "src-int")

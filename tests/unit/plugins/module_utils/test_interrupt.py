@@ -28,7 +28,7 @@ def test_a_signal_raises_interrupted_and_the_handlers_are_restored(signum):
     with pytest.raises(Interrupted) as err:
         with interruptible():
             os.kill(os.getpid(), signum)
-            for _ in range(1000):  # the handler runs between bytecodes of the main thread
+            for dummy in range(1000):  # the handler runs between bytecodes of the main thread
                 pass
     assert err.value.signame == signal.Signals(signum).name
     assert isinstance(err.value, KeyboardInterrupt)
@@ -108,7 +108,7 @@ def test_run_module_turns_sigterm_into_a_clean_failure():
 
     def engine(request, auth, check_mode):
         os.kill(os.getpid(), signal.SIGTERM)
-        for _ in range(100000):
+        for dummy in range(100000):
             pass
         return {"changed": False}
 
