@@ -17,6 +17,7 @@ import json
 import os
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.fbc import check_yaml_node
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError
 
 try:
@@ -63,13 +64,31 @@ if HAS_YAML:
     }
 
 
+def _bounded_documents(handle: Any, path: str) -> List[Any]:
+    """Every document of a YAML stream, each bounded before it is built: bundle images come from
+    registries we do not control, and an alias bomb or a deep nesting is refused (check_yaml_node)."""
+    loader = _ManifestLoader(handle)
+    try:
+        docs = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                docs.append(None)
+                continue
+            check_yaml_node(node, path)
+            docs.append(loader.construct_document(node))
+        return docs
+    finally:
+        loader.dispose()
+
+
 def load_documents(path: str) -> List[Dict[str, Any]]:
     """The objects of a YAML (several documents) or JSON manifest file; empty documents skipped."""
     if not HAS_YAML:
         raise CatalogError(f"{path}: reading bundle manifests needs the PyYAML Python package; install it")
     try:
         with open(path, encoding="utf-8") as handle:
-            docs = list(yaml.load_all(handle, Loader=_ManifestLoader))  # nosec B506 - a SafeLoader
+            docs = _bounded_documents(handle, path)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:

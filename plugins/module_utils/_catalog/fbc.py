@@ -286,7 +286,7 @@ def _children(node: Any) -> List[Any]:
     return []
 
 
-def _check_node(root: Any, path: str) -> None:
+def check_yaml_node(root: Any, path: str) -> None:
     """Bound what building one YAML document will cost, before it is built.
 
     An alias (``*name``) makes the composer hand back the node it names once more, so the nodes
@@ -344,7 +344,7 @@ def _iter_yaml_stream(handle: Any, path: str) -> Iterator[Tuple[str, Dict[str, A
             doc += 1
             start = node.start_mark.line + 1 if node is not None and node.start_mark else 0
             if node is not None:
-                _check_node(node, path)
+                check_yaml_node(node, path)
             try:
                 value = _construct(loader, node) if node is not None else None
             except ValueError as exc:  # a scalar the constructor refuses, such as an integer of 5000 digits
