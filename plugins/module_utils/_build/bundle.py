@@ -268,7 +268,7 @@ def render_bundle_image(pool: Any, reference: str, work_dir: Optional[str] = Non
     try:
         def streams() -> Iterator[io.BufferedReader]:
             for layer in manifest.layers:
-                with client.open_blob(repo, layer.digest) as chunks:
+                with client.open_blob(repo, layer.digest, size=layer.size) as chunks:
                     raw = _ChunkReader(chunks, layer.digest)
                     yield io.BufferedReader(raw, 1 << 20)
                     raw.drain()  # read to the end so the client checks the blob's digest

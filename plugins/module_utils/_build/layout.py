@@ -140,8 +140,8 @@ def write_layout(pool: Any, built: BuiltImage, root: str, tag: str, base: ImageR
         client = pool.client(base.api_host, base.repository) if pool is not None else None
         for image in built.platforms:
             for layer in image.base_layers:
-                def download(digest=layer.digest):
-                    with client.open_blob(base.repository, digest) as chunks:
+                def download(digest=layer.digest, size=layer.size):
+                    with client.open_blob(base.repository, digest, size=size) as chunks:
                         yield from chunks
                 writer.blob(layer.digest, download)
         writer.blob(built.layer.digest, built.layer.chunks)

@@ -71,7 +71,7 @@ class _Pusher:
         else:
             @contextlib.contextmanager
             def source():
-                with self.base_client.open_blob(self.base.repository, digest) as chunks:
+                with self.base_client.open_blob(self.base.repository, digest, size=size) as chunks:
                     yield chunks
             self.stats["bytes_pushed"] += self.client.upload_blob(repo, digest, size, source, verified=True)
             self.stats["blobs_pushed"] += 1

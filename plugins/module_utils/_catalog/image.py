@@ -203,7 +203,7 @@ def _extract(client: Any, repo: str, manifest: Any, location: IndexLocation,
 
         def streams() -> Iterator[io.BufferedReader]:
             for layer in layers:
-                with client.open_blob(repo, layer.digest) as chunks:
+                with client.open_blob(repo, layer.digest, size=layer.size) as chunks:
                     raw = _ChunkReader(chunks, f"{layer.digest}")
                     yield io.BufferedReader(raw, 1 << 20)
                     # apply_layers stops at the tar end-of-archive marker; the rest (padding,

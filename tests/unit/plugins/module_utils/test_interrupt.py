@@ -49,8 +49,9 @@ def test_outside_the_main_thread_nothing_changes():
 
 
 class _Layer:
-    def __init__(self, digest):
+    def __init__(self, digest, size=1 << 20):
         self.digest = digest
+        self.size = size
 
 
 class _Manifest:
@@ -61,7 +62,7 @@ class _InterruptedClient:
     """Serves a layer whose download is interrupted half-way, as SIGTERM would."""
 
     @contextlib.contextmanager
-    def open_blob(self, repo, digest):
+    def open_blob(self, repo, digest, size=None):
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             data = b"x" * 200000
