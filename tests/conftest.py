@@ -18,6 +18,10 @@ Fixtures (see tests/support/ for the classes):
     ImageSet of 3 two-platform OCI images sharing 2 base layers, pushed to ``plain_registry``
     as ``src/app0:v1`` ...; ``image_set.pushed`` maps name -> pushed reference.
 ``skopeo_inspect`` (fixture returning :func:`tests.support.registry.skopeo_inspect`)
+``kube_api`` (function)
+    KubeApiServer: the stand-in Kubernetes API server (a TEST DOUBLE, tests/support/kube_apiserver.py)
+    on 127.0.0.1 over HTTPS, empty but for an OpenShift baseline (namespaces, OperatorHub cluster,
+    ClusterVersion); ``url``, ``token``, ``ca_path``, ``kubeconfig``, ``kubectl(*args)``.
 ``sshd`` (session)
     SshServer: a throwaway sshd on 127.0.0.1 (root login by key only); ``sshd.host_vars(python)``
     are the inventory variables of a host reached over a real ssh connection. Skipped with the
@@ -140,6 +144,14 @@ def image_set(image_cache, plain_registry):
 @pytest.fixture(scope="session")
 def skopeo_inspect():
     return _skopeo_inspect
+
+
+@pytest.fixture
+def kube_api():
+    from tests.support.kube_apiserver import KubeApiServer
+
+    with KubeApiServer() as api:
+        yield api
 
 
 @pytest.fixture(scope="session")
