@@ -64,6 +64,26 @@ COPY_ARGUMENT_SPEC = dict(
 )
 
 
+def catalog_filter_argument_spec(**extra):
+    """How one catalog is filtered: catalog_info's and catalog_build's options, and each entry of
+    catalog_mirror's ``catalogs`` (documented in each module; the filter itself is _catalog/options)."""
+    spec = dict(
+        packages=dict(type="list", elements="raw"),
+        full=dict(type="bool", default=False),
+        include_dependencies=dict(type="bool", default=False),
+        imageset_config=dict(type="raw"),
+    )
+    spec.update(extra)
+    return spec
+
+
+def catalog_reading_argument_spec():
+    """Where catalog images are unpacked, and which platform of a catalog index is read."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
+
+    return dict(cache_dir=dict(type="path"), platform=dict(type="str", default=DEFAULT_PLATFORM))
+
+
 def registry_argument_spec(**extra):
     """The shared registry options plus a module's own ones."""
     spec = dict(REGISTRY_ARGUMENT_SPEC)
@@ -175,8 +195,6 @@ def catalog_build_request(module):
         filter_by_os=params.get("filter_by_os"),
         cache_dir=params.get("cache_dir"),
         platform=params["platform"],
-        full=params["full"],
-        include_dependencies=params["include_dependencies"],
         connection=connection_settings(params),
     )
 

@@ -260,10 +260,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
     catalog_build_request,
-    default_of,
+    catalog_filter_argument_spec,
+    catalog_reading_argument_spec,
     registry_argument_spec,
     run_module,
 )
@@ -280,18 +280,13 @@ except ImportError:  # urllib3 or PyYAML missing on the managed host
 def main():
     module = AnsibleModule(
         argument_spec=registry_argument_spec(
-            source=dict(type="str"),
-            packages=dict(type="list", elements="raw"),
-            full=dict(type="bool", default=default_of(CatalogBuildRequest, "full")),
-            include_dependencies=dict(type="bool", default=default_of(CatalogBuildRequest, "include_dependencies")),
-            imageset_config=dict(type="raw"),
+            **catalog_filter_argument_spec(source=dict(type="str")),
+            **catalog_reading_argument_spec(),
             fbc=dict(type="path"),
             bundles=dict(type="list", elements="str"),
             base_image=dict(type="str", required=True),
             dest=dict(type="str", required=True),
             filter_by_os=dict(type="str"),
-            cache_dir=dict(type="path"),
-            platform=dict(type="str", default=default_of(CatalogBuildRequest, "platform")),
         ),
         required_one_of=[("source", "imageset_config", "fbc", "bundles")],
         mutually_exclusive=[("packages", "imageset_config")],

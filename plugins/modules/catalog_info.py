@@ -159,9 +159,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    catalog_filter_argument_spec,
     catalog_info_request,
+    catalog_reading_argument_spec,
     registry_argument_spec,
     run_module,
 )
@@ -178,13 +179,8 @@ except ImportError:  # urllib3 or PyYAML missing on the managed host
 def main():
     module = AnsibleModule(
         argument_spec=registry_argument_spec(
-            catalog=dict(type="str"),
-            packages=dict(type="list", elements="raw"),
-            full=dict(type="bool", default=False),
-            include_dependencies=dict(type="bool", default=False),
-            imageset_config=dict(type="raw"),
-            cache_dir=dict(type="path"),
-            platform=dict(type="str", default=DEFAULT_PLATFORM),
+            **catalog_filter_argument_spec(catalog=dict(type="str")),
+            **catalog_reading_argument_spec(),
         ),
         required_one_of=[("catalog", "imageset_config")],
         mutually_exclusive=[("packages", "imageset_config")],

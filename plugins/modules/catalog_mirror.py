@@ -362,7 +362,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+    catalog_filter_argument_spec,
     catalog_mirror_request,
+    catalog_reading_argument_spec,
     copy_argument_spec,
     default_of,
     run_module,
@@ -384,12 +386,8 @@ def main():
                 type="list",
                 elements="dict",
                 required=True,
-                options=dict(
+                options=catalog_filter_argument_spec(
                     source=dict(type="str"),
-                    packages=dict(type="list", elements="raw"),
-                    full=dict(type="bool", default=False),
-                    include_dependencies=dict(type="bool", default=False),
-                    imageset_config=dict(type="raw"),
                     target_name=dict(type="str"),
                     target_tag=dict(type="str"),
                 ),
@@ -403,9 +401,8 @@ def main():
             max_components=dict(type="int", default=default_of(CatalogMirrorRequest, "max_components")),
             max_nested_paths=dict(type="int", default=default_of(CatalogMirrorRequest, "max_nested_paths")),
             icsp_scope=dict(type="str", choices=["repository", "registry"]),
-            cache_dir=dict(type="path"),
-            platform=dict(type="str", default=default_of(CatalogMirrorRequest, "platform")),
             base_image=dict(type="str"),
+            **catalog_reading_argument_spec(),
         ),
         supports_check_mode=True,
     )

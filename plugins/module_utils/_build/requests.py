@@ -31,8 +31,6 @@ class CatalogBuildRequest:
     filter_by_os: Optional[str] = None
     cache_dir: Optional[str] = None
     platform: str = DEFAULT_PLATFORM
-    full: bool = False
-    include_dependencies: bool = False
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
 
     def __post_init__(self) -> None:

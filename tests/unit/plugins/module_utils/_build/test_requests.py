@@ -15,8 +15,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import C
 
 
 def params(**overrides):
-    values = {"source": None, "packages": None, "full": default_of(CatalogBuildRequest, "full"),
-              "include_dependencies": default_of(CatalogBuildRequest, "include_dependencies"),
+    values = {"source": None, "packages": None, "full": False, "include_dependencies": False,
               "imageset_config": None, "fbc": None, "base_image": "example.com/opm:v4.16",
               "dest": "mirror.example.com/olm/catalog:v1", "filter_by_os": None, "cache_dir": None,
               "platform": default_of(CatalogBuildRequest, "platform"), "retries": 2, "timeout": 9.0}
