@@ -323,3 +323,110 @@ def test_dynamic_client_noop_status_dry_run_list_delete(dynamic, kube_api):
     ns.delete(name=MARKETPLACE)
     assert catsrc.get(namespace=MARKETPLACE).items == []
     assert MARKETPLACE not in [i.metadata.name for i in ns.get().items]
+
+
+# --- kubernetes.core through ansible-playbook (the consumer the roles will use) -----------------
+
+def _k8s_task(tmp_path, kube_api, args, run="run"):
+    from tests.support.playbook import run_task
+
+    pytest.importorskip("kubernetes")
+    return run_task(str(tmp_path / run), "kubernetes.core.k8s", dict(args, kubeconfig=kube_api.kubeconfig), diff=True)
+
+
+def test_kubernetes_core_k8s_create_again_update(kube_api, tmp_path):
+    args = {"state": "present", "definition": CATALOG_SOURCE}
+    # (check mode is kubernetes.core's own client-side diff: it sends no request a real run does not;
+    # the roles' four-run tests cover it)
+    real = _k8s_task(tmp_path, kube_api, args, run="real1")
+    assert real.result.get("changed") is True and not real.result.get("failed"), real.output
+    stored = kube_api.get("operators.coreos.com/v1alpha1", "CatalogSource", "cs-redhat-operator-index", MARKETPLACE)
+    assert stored["spec"] == CATALOG_SOURCE["spec"]
+    again = _k8s_task(tmp_path, kube_api, args, run="real2")
+    assert again.result.get("changed") is False and not again.result.get("failed"), again.output
+    after = kube_api.get("operators.coreos.com/v1alpha1", "CatalogSource", "cs-redhat-operator-index", MARKETPLACE)
+    assert after["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+
+    update = dict(args, definition=dict(CATALOG_SOURCE, spec=dict(CATALOG_SOURCE["spec"], publisher="changed")))
+    changed = _k8s_task(tmp_path, kube_api, update, run="update")
+    assert changed.result.get("changed") is True, changed.output
+    assert kube_api.get("operators.coreos.com/v1alpha1", "CatalogSource", "cs-redhat-operator-index",
+                        MARKETPLACE)["spec"]["publisher"] == "changed"
+    # kubernetes.core tries strategic merge first; the 415 sends it on to a merge patch, as on a real cluster.
+    assert {content_type for method, path, content_type in kube_api.requests
+            if method == "PATCH" and "/catalogsources/" in path} == \
+        {"application/strategic-merge-patch+json", "application/merge-patch+json"}
+
+
+def test_kubernetes_core_k8s_server_side_apply(kube_api, tmp_path):
+    args = {"state": "present", "definition": IDMS, "apply": True,
+            "server_side_apply": {"field_manager": "airgap", "force_conflicts": True}}
+    real = _k8s_task(tmp_path, kube_api, args, run="real1")
+    assert real.result.get("changed") is True and not real.result.get("failed"), real.output
+    assert kube_api.get("config.openshift.io/v1", "ImageDigestMirrorSet", "idms-operator-0")["spec"] == IDMS["spec"]
+    assert {(method, content_type) for method, path, content_type in kube_api.requests
+            if "/imagedigestmirrorsets/" in path and method != "GET"} == {("PATCH", "application/apply-patch+yaml")}
+
+
+# --- simulated node and OLM: a CatalogSource turns READY only when its image pulls --------------
+
+def _digest(registry, repo: str, tag: str) -> str:
+    request = urllib.request.Request(f"{registry.url}/v2/{repo}/manifests/{tag}", method="HEAD", headers={
+        "Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["Docker-Content-Digest"]
+
+
+def _catalog_source(name: str, image: str) -> dict:
+    return {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
+            "metadata": {"name": name, "namespace": MARKETPLACE},
+            "spec": {"sourceType": "grpc", "image": image, "displayName": name}}
+
+
+def _catalog_state(kube_api, name):
+    catalog = _get_json(kube_api, "catalogsource", name, "-n", MARKETPLACE)
+    pods = _get_json(kube_api, "pods", "-n", MARKETPLACE, "-l", f"olm.catalogSource={name}")["items"]
+    assert len(pods) == 1
+    return catalog["status"]["connectionState"]["lastObservedState"], pods[0]["status"]["containerStatuses"][0]
+
+
+@needs_kubectl
+def test_catalogsource_ready_only_when_image_resolves_through_mirror_policies(kube_api, plain_registry, image_set):
+    from tests.support.kube_olm_sim import CatalogSourceSimulator
+
+    CatalogSourceSimulator(kube_api, registries=[plain_registry]).install()
+    digest = _digest(plain_registry, "src/app0", "v1")
+    # By tag, straight from the registry: READY, the pod running.
+    _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(_catalog_source("direct", image_set.pushed["app0"]))))
+    state, container = _catalog_state(kube_api, "direct")
+    assert state == "READY" and container["ready"] is True and "running" in container["state"]
+
+    # By digest at the upstream name: unreachable in the air gap until an IDMS points at the mirror.
+    upstream = f"registry.redhat.io/src/app0@{digest}"
+    _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(_catalog_source("mirrored", upstream))))
+    state, container = _catalog_state(kube_api, "mirrored")
+    assert state == "TRANSIENT_FAILURE"
+    assert container["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    assert f'"{upstream}"' in container["state"]["waiting"]["message"]
+    assert "no such host" in container["state"]["waiting"]["message"]
+    idms = {"apiVersion": "config.openshift.io/v1", "kind": "ImageDigestMirrorSet", "metadata": {"name": "idms-src"},
+            "spec": {"imageDigestMirrors": [{"source": "registry.redhat.io/src",
+                                             "mirrors": [f"{plain_registry.host}/src"]}]}}
+    _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(idms)))
+    state, container = _catalog_state(kube_api, "mirrored")
+    assert state == "READY" and container["imageID"] == f"{plain_registry.host}/src/app0@{digest}"
+
+    # A tag reference does not go through an IDMS (digest mirrors only), as on a node.
+    _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(_catalog_source("by-tag", "registry.redhat.io/src/app0:v1"))))
+    assert _catalog_state(kube_api, "by-tag")[0] == "TRANSIENT_FAILURE"
+
+    # Missing from the mirror: never READY, and the pod says why.
+    missing = f"registry.redhat.io/src/not-mirrored@{digest}"
+    _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(_catalog_source("missing", missing))))
+    state, container = _catalog_state(kube_api, "missing")
+    assert state == "TRANSIENT_FAILURE"
+    assert f"{plain_registry.host}/src/not-mirrored@{digest}: manifest unknown" in container["state"]["waiting"]["message"]
+
+    # Deleting the CatalogSource removes its pod.
+    _ok(kube_api.kubectl("delete", "catalogsource", "missing", "-n", MARKETPLACE))
+    assert _get_json(kube_api, "pods", "-n", MARKETPLACE, "-l", "olm.catalogSource=missing")["items"] == []

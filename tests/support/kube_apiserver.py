@@ -26,7 +26,8 @@ Not implemented: watch (kubernetes.core's ``wait`` polls with GET; kubectl ``wai
 would need it), Table output (kubectl falls back to printing NAME and AGE), deletecollection,
 field ownership in server-side apply (see :mod:`tests.support.kube_store`).
 
-Simulated cluster behaviour hooks in through :attr:`KubeApiServer.store`'s ``listeners``.
+Simulated cluster behaviour hooks in through :attr:`KubeApiServer.store`'s ``listeners``: see
+:mod:`tests.support.kube_olm_sim` (catalog pods and CatalogSource state from real image pulls).
 """
 
 from __future__ import annotations

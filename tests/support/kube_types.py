@@ -5,7 +5,7 @@
 
 Custom resources come from the real upstream CRDs under tests/fixtures/crds/ (names, scope,
 versions, status subresource, openAPIV3Schema); a few types that have no CRD file are defined
-here by hand, minimally: Namespace (core v1), ClusterVersion (config.openshift.io/v1, a CRD on
+here by hand, minimally: Namespace and Pod (core v1), ClusterVersion (config.openshift.io/v1, a CRD on
 a real cluster whose upstream manifest the fixtures do not carry) and PackageManifest
 (packages.operators.coreos.com/v1, an aggregated read-only API on a real cluster).
 
@@ -118,6 +118,9 @@ def _hand_defined() -> list[ResourceType]:
     return [
         ResourceType(group="", version="v1", kind="Namespace", plural="namespaces", singular="namespace",
                      namespaced=False, custom=False, status=True, short_names=("ns",), schema=namespace_schema),
+        # Written by the simulations (catalog pods); open schema.
+        ResourceType(group="", version="v1", kind="Pod", plural="pods", singular="pod", namespaced=True,
+                     custom=False, status=True, short_names=("po",), categories=("all",)),
         ResourceType(group="config.openshift.io", version="v1", kind="ClusterVersion", plural="clusterversions",
                      singular="clusterversion", namespaced=False, status=True, schema=cluster_version_schema),
         # Read-only for clients, as on a real cluster: the test double fills it (simulated OLM).
