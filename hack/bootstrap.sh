@@ -3,7 +3,8 @@
 # returns within a second or two.
 #   - Debian packages the tests and the demo run for real (registry, skopeo, umoci, openssl,
 #     htpasswd); `apt-get update` only when one is missing.
-#   - .venv with requirements-dev.txt, re-installed only when a requirements file changed.
+#   - .venv with requirements-dev.txt and requirements-cluster.txt (the `ansible` package, for
+#     kubernetes.core), re-installed only when a requirements file changed.
 #   - .venv-oldest: the same with the oldest ansible-core series that meta/runtime.yml supports.
 #   - .build/collections/ansible_collections/airgap/operatorhub -> repo root, so the collection
 #     is importable as ansible_collections.airgap.operatorhub and ANSIBLE_COLLECTIONS_PATH works.
@@ -41,6 +42,8 @@ python=${PYTHON:-python3}
 venv="$root/.venv"
 stamp="$venv/.requirements.sha256"
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+# requirements-cluster.txt pins `ansible` to the newest ansible-core series: .venv only.
+want_main=$(cat requirements.txt requirements-dev.txt requirements-cluster.txt | sha256sum | cut -d' ' -f1)
 if [[ ! -x "$venv/bin/python" ]]; then
     log "creating $venv"
     if ! "$python" -m venv "$venv"; then
@@ -50,15 +53,16 @@ if [[ ! -x "$venv/bin/python" ]]; then
         "$python" -m venv "$venv"
     fi
 fi
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    log "installing requirements-dev.txt into .venv"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want_main" ]]; then
+    log "installing requirements-dev.txt and requirements-cluster.txt into .venv"
     # pip's output goes to a log (this machine's pip config names index paths that may be
     # absent, which makes pip warn once per package); shown only when the install fails.
-    if ! "$venv/bin/python" -m pip install -r requirements-dev.txt > "$venv/pip-install.log" 2>&1; then
+    if ! "$venv/bin/python" -m pip install -r requirements-dev.txt -r requirements-cluster.txt \
+        > "$venv/pip-install.log" 2>&1; then
         cat "$venv/pip-install.log" >&2
         exit 1
     fi
-    printf '%s\n' "$want" > "$stamp"
+    printf '%s\n' "$want_main" > "$stamp"
 fi
 
 # --- Oldest supported ansible-core -----------------------------------------------------------
