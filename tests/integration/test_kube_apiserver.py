@@ -131,9 +131,14 @@ def test_kubectl_get_catalogsources_in_namespace_with_selectors(kube_api):
         obj = json.loads(json.dumps(CATALOG_SOURCE))
         obj["metadata"].update(name=name, labels={"team": team})
         _ok(kube_api.kubectl("apply", "-f", "-", stdin=_yaml(obj)))
+    # The server's Table: the CRD's additionalPrinterColumns.
     table = _ok(kube_api.kubectl("get", "catalogsource", "-n", MARKETPLACE)).splitlines()
-    assert table[0].split() == ["NAME", "AGE"]
-    assert [row.split()[0] for row in table[1:]] == ["cs-a", "cs-b"]
+    assert table[0].split() == ["NAME", "DISPLAY", "TYPE", "PUBLISHER", "AGE"]
+    assert [row.split()[:2] for row in table[1:]] == [["cs-a", "Red"], ["cs-b", "Red"]]
+    assert all(" grpc " in row and " airgap " in row for row in table[1:])
+    wide = _ok(kube_api.kubectl("get", "catalogsource", "-A", "--show-labels")).splitlines()
+    assert wide[0].split() == ["NAMESPACE", "NAME", "DISPLAY", "TYPE", "PUBLISHER", "AGE", "LABELS"]
+    assert wide[1].split()[0] == MARKETPLACE and wide[1].split()[-1] == "team=platform"
     assert _ok(kube_api.kubectl("get", "catsrc", "-n", MARKETPLACE, "-l", "team=apps", "-o", "name")).split() == \
         ["catalogsource.operators.coreos.com/cs-b"]
     assert _ok(kube_api.kubectl("get", "catsrc", "-n", MARKETPLACE, "-l", "team!=apps", "-o", "name")).split() == \

@@ -15,16 +15,17 @@ protocol that the clients we use send, checked with those real clients (kubectl 
   takes: kubectl apply refuses to run when it cannot tell whether the server validates fields;
   with them it leaves validation to the server, ``fieldValidation=Strict``). ``/openapi/v2``
   answers 404, which kubectl copes with;
-- get, list (labelSelector, fieldSelector on metadata.name / metadata.namespace), create,
-  replace, delete, and patch in the four patch content types, on namespaced and cluster-scoped
-  paths and on the status subresource, with ``dryRun=All`` and ``fieldValidation=Strict``;
+- get, list (labelSelector, fieldSelector on metadata.name / metadata.namespace; a Table of
+  the CRD's printer columns when kubectl asks for one), create, replace, delete, and patch in
+  the four patch content types, on namespaced and cluster-scoped paths and on the status
+  subresource, with ``dryRun=All`` and ``fieldValidation=Strict``;
 - errors as ``Status`` objects: 401 without the token, 403 for what a test forbids, 404, 409
   (AlreadyExists, Conflict on a stale resourceVersion), 415 (strategic merge patch on a custom
   resource, as the real server answers), 422 (openAPIV3Schema violations, via jsonschema).
 
 Not implemented: watch (kubernetes.core's ``wait`` polls with GET; kubectl ``wait`` / ``get -w``
-would need it), Table output (kubectl falls back to printing NAME and AGE), deletecollection,
-field ownership in server-side apply (see :mod:`tests.support.kube_store`).
+would need it; a watch request gets 405), deletecollection, field ownership in server-side
+apply (see :mod:`tests.support.kube_store`).
 
 Simulated cluster behaviour hooks in through :attr:`KubeApiServer.store`'s ``listeners``: see
 :mod:`tests.support.kube_olm_sim` (catalog pods and CatalogSource state from real image pulls).
@@ -47,7 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from .kube_store import KubeError, Store
-from .kube_types import ResourceType, default_types, version_priority
+from .kube_types import ResourceType, default_types, table, version_priority
 from .pki import default_ca
 
 KUBE_VERSION = {"major": "1", "minor": "29", "gitVersion": "v1.29.0-airgap-test-double", "gitCommit": "",
@@ -352,10 +353,17 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.api.store
         dry_run = query.get("dryRun") == "All"
         strict = query.get("fieldValidation") == "Strict"
+        as_table = "as=Table" in (self.headers.get("Accept") or "")
         if verb == "list":
-            return 200, store.list(rtype, namespace, query.get("labelSelector"), query.get("fieldSelector")), ()
+            listed = store.list(rtype, namespace, query.get("labelSelector"), query.get("fieldSelector"))
+            if as_table:
+                return 200, table(rtype, listed["items"], listed["metadata"]["resourceVersion"]), ()
+            return 200, listed, ()
         if verb == "get":
-            return 200, store.get(rtype, namespace, name), ()
+            got = store.get(rtype, namespace, name)
+            if as_table and not subresource:
+                return 200, table(rtype, [got], got["metadata"]["resourceVersion"]), ()
+            return 200, got, ()
         if verb == "delete":
             return 200, store.delete(rtype, namespace, name, dry_run=dry_run), ()
         if verb == "patch":

@@ -10,11 +10,13 @@ a real cluster whose upstream manifest the fixtures do not carry) and PackageMan
 (packages.operators.coreos.com/v1, an aggregated read-only API on a real cluster).
 
 Also here: schema validation (jsonschema over openAPIV3Schema) and pruning of unknown fields,
-as the real server does for structural schemas, and the discovery documents.
+as the real server does for structural schemas, the discovery documents, and the Table that
+kubectl get asks for (its printer columns).
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from dataclasses import dataclass, field
@@ -215,3 +217,47 @@ def schema_errors(rtype: ResourceType, obj: dict) -> list[dict]:
         causes.append({"reason": "FieldValueInvalid", "message": f"Invalid value: {error.message}",
                        "field": where.replace(".[", "[")})
     return causes
+
+
+# --- Table (what kubectl get prints) -----------------------------------------------------------
+
+def _json_path(obj, path: str):
+    """A simple ``.a.b.c`` jsonPath of additionalPrinterColumns; None when a key is absent."""
+    node = obj
+    for part in path.strip(".").split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _age(timestamp: str | None) -> str | None:
+    """kubectl's short age (``42s``, ``5m``, ``3h``, ``2d``) since an RFC 3339 timestamp."""
+    if not timestamp:
+        return None
+    then = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    seconds = max(0, int((datetime.datetime.now(datetime.timezone.utc) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def table(rtype: ResourceType, items: list[dict], resource_version: str) -> dict:
+    """A meta.k8s.io/v1 Table of ``items``: Name plus the CRD's additionalPrinterColumns (Name
+    and Age without them), rows carrying PartialObjectMetadata, as the server answers kubectl."""
+    columns = list(rtype.columns) or [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+    definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name of the object",
+                    "priority": 0}]
+    definitions += [{"name": c["name"], "type": c.get("type", "string"), "format": c.get("format", ""),
+                     "description": c.get("description", ""), "priority": c.get("priority", 0)} for c in columns]
+    rows = []
+    for item in items:
+        cells = [item["metadata"]["name"]]
+        for column in columns:
+            value = _json_path(item, column.get("jsonPath", ""))
+            cells.append(_age(value) if column.get("type") == "date" else value)
+        rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                                "metadata": item["metadata"]}})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
+            "columnDefinitions": definitions, "rows": rows}
