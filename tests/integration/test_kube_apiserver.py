@@ -435,3 +435,23 @@ def test_catalogsource_ready_only_when_image_resolves_through_mirror_policies(ku
     # Deleting the CatalogSource removes its pod.
     _ok(kube_api.kubectl("delete", "catalogsource", "missing", "-n", MARKETPLACE))
     assert _get_json(kube_api, "pods", "-n", MARKETPLACE, "-l", "olm.catalogSource=missing")["items"] == []
+
+
+@needs_kubectl
+def test_kubectl_server_side_apply_and_read_only_packagemanifests(kube_api):
+    assert "serverside-applied" in _ok(kube_api.kubectl("apply", "--server-side", "-f", "-", stdin=_yaml(IDMS)))
+    assert ("PATCH", "application/apply-patch+yaml") in {(m, t) for m, p, t in kube_api.requests
+                                                         if "/imagedigestmirrorsets/idms-operator-0" in p}
+    assert _get_json(kube_api, "idms", "idms-operator-0")["spec"] == IDMS["spec"]
+
+    kube_api.put({"apiVersion": "packages.operators.coreos.com/v1", "kind": "PackageManifest",
+                  "metadata": {"name": "cluster-logging", "namespace": MARKETPLACE,
+                               "labels": {"catalog": "cs-redhat-operator-index"}},
+                  "status": {"catalogSource": "cs-redhat-operator-index", "catalogSourceDisplayName": "Red Hat Operators",
+                             "packageName": "cluster-logging", "defaultChannel": "stable-6.2"}})
+    table = _ok(kube_api.kubectl("get", "packagemanifest", "-n", MARKETPLACE)).splitlines()
+    assert table[0].split() == ["NAME", "CATALOG", "AGE"]
+    assert table[1].split()[:4] == ["cluster-logging", "Red", "Hat", "Operators"]
+    # Read-only for clients, as the aggregated API is on a cluster.
+    refused = kube_api.kubectl("delete", "packagemanifest", "cluster-logging", "-n", MARKETPLACE)
+    assert refused.returncode == 1 and "(MethodNotAllowed)" in refused.stderr

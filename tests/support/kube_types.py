@@ -128,7 +128,9 @@ def _hand_defined() -> list[ResourceType]:
         # Read-only for clients, as on a real cluster: the test double fills it (simulated OLM).
         ResourceType(group="packages.operators.coreos.com", version="v1", kind="PackageManifest",
                      plural="packagemanifests", singular="packagemanifest", namespaced=True, custom=False,
-                     verbs=tuple(READ_VERBS), categories=("olm",)),
+                     verbs=tuple(READ_VERBS), categories=("olm",),
+                     columns=({"name": "Catalog", "type": "string", "jsonPath": ".status.catalogSourceDisplayName"},
+                              {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"})),
     ]
 
 
