@@ -28,6 +28,7 @@ jsonschema = pytest.importorskip("jsonschema")
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalog_source import catalog_source
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.documents import dump_yaml
 from tests.support.corpus import CRDS, needs
+from tests.support.crd_schemas import assert_matches_crd
 from tests.support.playbook import run_playbook
 
 CRD_FILES = {
@@ -38,32 +39,11 @@ pytestmark = needs(*CRD_FILES.values())
 
 DIGEST = "sha256:" + "5e" * 32
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_VALIDATORS = {}
-
-
-def _without_extensions(node):
-    if isinstance(node, dict):
-        return {k: _without_extensions(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if isinstance(node, list):
-        return [_without_extensions(v) for v in node]
-    return node
 
 
 def assert_valid(obj):
-    """``obj`` is accepted by the schema of its CRD's served storage version (CEL rules left out:
-    no API server runs here)."""
-    kind = obj["kind"]
-    if kind not in _VALIDATORS:
-        crd = yaml.safe_load(CRD_FILES[kind].read_text(encoding="utf-8"))
-        assert crd["spec"]["names"]["kind"] == kind
-        served = [v for v in crd["spec"]["versions"] if v.get("served")]
-        version = next((v for v in served if v.get("storage")), served[0])
-        _VALIDATORS[kind] = (f"{crd['spec']['group']}/{version['name']}",
-                             jsonschema.Draft7Validator(_without_extensions(version["schema"]["openAPIV3Schema"])))
-    api_version, validator = _VALIDATORS[kind]
-    assert obj["apiVersion"] == api_version
-    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{kind} {'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+    """``obj`` is accepted by the schema of its CRD's served storage version."""
+    assert_matches_crd(obj, CRD_FILES[obj["kind"]])
 
 
 def write_play(tmp_path, roles):

@@ -40,6 +40,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.naming 
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 from tests.support.corpus import CRDS, needs
+from tests.support.crd_schemas import assert_matches_crd, crd_validator
 CRD_FILES = {
     "ImageContentSourcePolicy": "openshift-api/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml",
     "ImageDigestMirrorSet": "openshift-api/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml",
@@ -51,38 +52,13 @@ pytestmark = needs(*(CRDS / f for f in CRD_FILES.values()))
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_SCHEMAS = {}
-
-
-def _without_extensions(node):
-    if isinstance(node, dict):
-        return {k: _without_extensions(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if isinstance(node, list):
-        return [_without_extensions(v) for v in node]
-    return node
-
-
-def crd_validator(kind):
-    """(apiVersion, validator) of the served storage version of ``kind``'s CRD."""
-    if kind not in _SCHEMAS:
-        with open(CRDS / CRD_FILES[kind], encoding="utf-8") as handle:
-            crd = yaml.safe_load(handle)
-        assert crd["spec"]["names"]["kind"] == kind
-        served = [v for v in crd["spec"]["versions"] if v.get("served")]
-        version = next((v for v in served if v.get("storage")), served[0])
-        schema = _without_extensions(version["schema"]["openAPIV3Schema"])
-        _SCHEMAS[kind] = (f"{crd['spec']['group']}/{version['name']}", jsonschema.Draft7Validator(schema))
-    return _SCHEMAS[kind]
 
 
 def assert_valid(obj):
     """``obj`` as written (YAML round trip) is accepted by its CRD's schema."""
     obj = yaml.safe_load(dump_yaml(obj))
     kind = obj["kind"]
-    api_version, validator = crd_validator(kind)
-    assert obj["apiVersion"] == api_version
-    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{kind} {'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+    assert_matches_crd(obj, CRDS / CRD_FILES[kind])
     name = obj["metadata"]["name"]
     assert len(name) <= 253 and _DNS1123_SUBDOMAIN.match(name), name
     if kind == "CatalogSource":
@@ -159,14 +135,14 @@ def test_schema_catches_a_broken_object():
     """The validator is not vacuous: a wrong type and a bad mirror are reported."""
     obj = catalog_source("x", "quay.io/a/b:1")
     obj["spec"]["priority"] = "high"
-    dummy, validator = crd_validator("CatalogSource")
+    dummy, validator = crd_validator(CRDS / CRD_FILES["CatalogSource"], "CatalogSource")
     assert list(validator.iter_errors(obj))
     planned = plan_images(["quay.io/a/b@" + D[7]], "mirror.example.com")
     idms = idms_objects(planned, "c")[0]
     idms["spec"]["imageDigestMirrors"][0]["mirrors"] = ["https://not a registry"]
-    dummy, validator = crd_validator("ImageDigestMirrorSet")
+    dummy, validator = crd_validator(CRDS / CRD_FILES["ImageDigestMirrorSet"], "ImageDigestMirrorSet")
     assert list(validator.iter_errors(idms))
     cc = cluster_catalog("c", "quay.io/a/b:1")
     cc["spec"]["source"]["type"] = "Git"
-    dummy, validator = crd_validator("ClusterCatalog")
+    dummy, validator = crd_validator(CRDS / CRD_FILES["ClusterCatalog"], "ClusterCatalog")
     assert list(validator.iter_errors(cc))
