@@ -17,6 +17,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.image import BasePlatform
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.blobs import read_small_blob
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Manifest, filter_index
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
@@ -44,14 +45,11 @@ def base_reference(text: str) -> ImageReference:
 
 def read_config(client: Any, repo: str, digest: str, what: str) -> dict:
     """The config blob ``digest`` as a JSON object (the client checks its digest)."""
-    data = bytearray()
-    with client.open_blob(repo, digest) as chunks:
-        for chunk in chunks:
-            data.extend(chunk)
-            if len(data) > MAX_CONFIG_BYTES:
-                raise ConfigError(f"{what}: config {digest} is larger than {MAX_CONFIG_BYTES} bytes; not an image")
+    data = read_small_blob(client, repo, digest, MAX_CONFIG_BYTES)
+    if data is None:
+        raise ConfigError(f"{what}: config {digest} is larger than {MAX_CONFIG_BYTES} bytes; not an image")
     try:
-        config = json.loads(bytes(data).decode("utf-8"))
+        config = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what}: config {digest} is not valid JSON ({exc}); not a container image") from None
     if not isinstance(config, dict):

@@ -37,6 +37,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.index 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import apply_layers
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import CatalogError, RegistryError
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.blobs import read_small_blob
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import ImageReference, parse
 
 # A config blob is a small JSON document; anything this large is not an image config.
@@ -116,13 +117,10 @@ def _pick_platform(index: Any, platform: str, image: str) -> Any:
 
 
 def _read_blob(client: Any, repo: str, digest: str, limit: int, what: str) -> bytes:
-    data = bytearray()
-    with client.open_blob(repo, digest) as chunks:
-        for chunk in chunks:
-            data.extend(chunk)
-            if len(data) > limit:
-                raise CatalogError(f"{what} {digest} is larger than {limit} bytes; it is not an image config")
-    return bytes(data)
+    data = read_small_blob(client, repo, digest, limit)
+    if data is None:
+        raise CatalogError(f"{what} {digest} is larger than {limit} bytes; it is not an image config")
+    return data
 
 
 def _labels_of(config_bytes: bytes, image: str) -> Dict[str, str]:

@@ -44,6 +44,18 @@ def digest_algorithm(digest: str) -> str:
     return algorithm
 
 
+def read_small_blob(client, repo: str, digest: str, limit: int) -> bytes | None:
+    """A small blob (an image config) read whole, or None as soon as it passes ``limit`` bytes:
+    the caller says what it expected. The client checks the digest as the last chunk arrives."""
+    data = bytearray()
+    with client.open_blob(repo, digest) as chunks:
+        for chunk in chunks:
+            data.extend(chunk)
+            if len(data) > limit:
+                return None
+    return bytes(data)
+
+
 class BlobsMixin:
     """The blob calls of RegistryClient, sent through its ``_request`` and ``_transport``,
     failing through its ``_fail``."""
