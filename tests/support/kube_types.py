@@ -223,13 +223,24 @@ def schema_errors(rtype: ResourceType, obj: dict) -> list[dict]:
 
 # --- Table (what kubectl get prints) -----------------------------------------------------------
 
+_PATH_STEP = re.compile(r'\.([^.\[]+)|\[\?\(@\.([^=]+)=="([^"]*)"\)\]')
+
+
 def _json_path(obj, path: str):
-    """A simple ``.a.b.c`` jsonPath of additionalPrinterColumns; None when a key is absent."""
+    """A jsonPath of additionalPrinterColumns: keys (``.a.b.c``) and list filters
+    (``.status.conditions[?(@.type=="Updated")].status``, first match); None when absent."""
     node = obj
-    for part in path.strip(".").split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+    for key, field_name, value in _PATH_STEP.findall(path):
+        if key:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        else:
+            if not isinstance(node, list):
+                return None
+            node = next((i for i in node if isinstance(i, dict) and str(i.get(field_name)) == value), None)
+            if node is None:
+                return None
     return node
 
 
