@@ -244,6 +244,8 @@ class Contents:
     images: Tuple[ImageEntry, ...] = ()
     history: HistoryInfo = field(default_factory=HistoryInfo)
     format: str = FORMAT
+    # the export's plan fingerprint (optional; the export uses it to recognise a re-run)
+    plan: Optional[str] = None
 
     # --- serialisation ---------------------------------------------------------------------
 
@@ -264,6 +266,7 @@ class Contents:
                           for b in self.history.blobs],
                 "images": [_image_dict(i) for i in self.history.images],
             },
+            "plan": self.plan,
         }
 
     def to_json(self) -> bytes:
@@ -317,6 +320,7 @@ class Contents:
                             for b in _list(history_raw, "blobs", "history.blobs")),
                 images=tuple(_image_from(i) for i in _list(history_raw, "images", "history.images")),
             ),
+            plan=_opt_str(raw, "plan"),
         )
         contents.validate()
         return contents

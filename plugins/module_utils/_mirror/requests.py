@@ -11,9 +11,11 @@ is checked here, so an engine driven without Ansible gets the same errors.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import HISTORY_FILE, parse_size
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import DIGEST_TAG_MODES
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
@@ -44,6 +46,41 @@ class TransferSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """Write the images into size-limited archives in ``directory`` instead of pushing them.
+
+    ``size``: bytes per archive (int, or text such as ``4GiB`` / ``500MB``; None: unlimited).
+    ``history``: True for ``<directory>/history.json``, a path, or False / None to ship
+    everything. ``dest``: the planned target prefix recorded in contents.json (catalog_mirror's
+    ``dest``; None: the common prefix of the targets). Normalized here: ``size`` becomes an int
+    or None, ``history`` an absolute path or None.
+    """
+
+    directory: str
+    size: Any = None
+    history: Any = True
+    dest: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.directory or not str(self.directory).strip():
+            raise ConfigError("archive_dir is empty: give the directory that receives the archives")
+        directory = os.path.abspath(os.path.expanduser(str(self.directory)))
+        object.__setattr__(self, "directory", directory)
+        object.__setattr__(self, "size", parse_size(self.size, "archive_size"))
+        history = self.history
+        if history is True:
+            history = os.path.join(directory, HISTORY_FILE)
+        elif history is False or history is None or not str(history).strip():
+            history = None
+        else:
+            history = os.path.abspath(os.path.expanduser(str(history)))
+            if os.path.isdir(history):
+                raise ConfigError(f"archive_history {history} is a directory: give a file path, such as "
+                                  f"{os.path.join(history, HISTORY_FILE)}")
+        object.__setattr__(self, "history", history)
+
+
+@dataclass(frozen=True)
 class MappingMirrorRequest:
     """Mirror the lines of mapping files and inline lines (image_mirror_from_mapping)."""
 
@@ -56,6 +93,7 @@ class MappingMirrorRequest:
     shard_count: int = 1
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
+    archive: Optional[ArchiveSettings] = None
 
     def __post_init__(self) -> None:
         if self.digest_tag not in DIGEST_TAG_MODES:
@@ -95,6 +133,7 @@ class CatalogMirrorRequest:
     base_image: Optional[str] = None
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
+    archive: Optional[ArchiveSettings] = None
 
     def __post_init__(self) -> None:
         if self.base_image is not None and not self.base_image.strip():

@@ -48,6 +48,10 @@ def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mod
         raise ConfigError(f"nothing to mirror: {_describe_input(request)} hold(s) no SRC=DST line, only blank "
                           "lines and comments; check that the right file is given")
     entries, problems = select_shard(entries, problems, request.shard_index, request.shard_count)
+    if request.archive is not None:
+        # the same plan, written into archives instead of pushed (issue 10)
+        from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_archive_export
+        return run_archive_export(request, entries, problems, auth, check_mode)
     transfer = request.transfer
     options = CopyOptions(
         parallel_images=transfer.parallel_images,

