@@ -12,6 +12,7 @@ store's writes, later ones read what earlier ones wrote):
   mirror policy change), when ``mcp`` is true and that module exists; stop it with
   :func:`stop_simulators` (it runs a timer thread);
 - ``packages``: :class:`~tests.support.kube_packages_sim.PackageManifestSimulator`;
+- ``install``: :class:`~tests.support.kube_install_sim.InstallSimulator`.
 
 Returns a dict of the simulators by those names (``mcp`` absent when not installed).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 
+from .kube_install_sim import InstallSimulator
 from .kube_olm_sim import CatalogSourceSimulator
 from .kube_packages_sim import PackageManifestSimulator
 
@@ -36,6 +38,7 @@ def install_simulators(api, registries=(), mcp=True, **mcp_options) -> dict:
         if module is not None:
             sims["mcp"] = module.MachineConfigPoolSimulator(api, **mcp_options).install()
     sims["packages"] = PackageManifestSimulator(api, sims["catalog"]).install()
+    sims["install"] = InstallSimulator(api, sims["catalog"], sims["packages"]).install()
     return sims
 
 

@@ -223,15 +223,20 @@ def schema_errors(rtype: ResourceType, obj: dict) -> list[dict]:
 
 # --- Table (what kubectl get prints) -----------------------------------------------------------
 
-_PATH_STEP = re.compile(r'\.([^.\[]+)|\[\?\(@\.([^=]+)=="([^"]*)"\)\]')
+_PATH_STEP = re.compile(r'\.([^.\[]+)|\[\?\(@\.([^=]+)=="([^"]*)"\)\]|\[(\d+)\]')
 
 
 def _json_path(obj, path: str):
-    """A jsonPath of additionalPrinterColumns: keys (``.a.b.c``) and list filters
+    """A jsonPath of additionalPrinterColumns: keys (``.a.b.c``), list indexes
+    (``.spec.clusterServiceVersionNames[0]``) and list filters
     (``.status.conditions[?(@.type=="Updated")].status``, first match); None when absent."""
     node = obj
-    for key, field_name, value in _PATH_STEP.findall(path):
-        if key:
+    for key, field_name, value, index in _PATH_STEP.findall(path):
+        if index:
+            if not isinstance(node, list) or int(index) >= len(node):
+                return None
+            node = node[int(index)]
+        elif key:
             if not isinstance(node, dict) or key not in node:
                 return None
             node = node[key]
