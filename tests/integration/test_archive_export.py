@@ -180,3 +180,137 @@ def test_small_archive_size_splits_only_the_large_blobs(image_set, plain_registr
     ref = lines[1].split("=")[1]
     skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
            f"docker://{plain_registry.host}/archive-split/app1:v1")
+
+
+_DRIVER = r"""
+import json, sys
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+    ArchiveSettings, MappingMirrorRequest, TransferSettings)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
+
+config = json.load(open(sys.argv[1]))
+request = MappingMirrorRequest(
+    mapping=tuple(config["lines"]), transfer=TransferSettings(parallel_images=3, parallel_layers=4),
+    connection=ConnectionSettings(retries=1), archive=ArchiveSettings(directory=config["dir"], size=config["size"]))
+run_mapping_mirror(request, AuthStore(registries=config["registries"], env={}))
+print("FINISHED", flush=True)
+"""
+
+# The slow blobs take half a minute each: a SIGKILL a few seconds in hits one mid-member.
+RATE = 128 * 1024
+OWN_LAYER = 3 * 1024 * 1024
+
+
+def journal_records(directory):
+    try:
+        with open(os.path.join(directory, fmt.STATE_DIR, "journal.jsonl"), "rb") as handle:
+            lines = handle.read().split(b"\n")
+    except OSError:
+        return []
+    records = []
+    for line in lines[1:]:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+    return records
+
+
+def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plain_registry, fault_proxy_factory,
+                                                                 tmp_path):
+    images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
+                                   shared_layer_size=32 * 1024, own_layer_size=OWN_LAYER, seed=78)
+    push_image_set(images, plain_registry, "src-arch-int")
+    source = fault_proxy_factory(plain_registry)
+    slow = images.images[2].manifests[0].layers[-1].digest
+    source.add_rule(slow_response(RATE), method="GET", path=slow.split(":", 1)[1], count=None)
+    lines = lines_for(images, source.host, "src-arch-int")
+    directory = tmp_path / "export"
+    size = 5 * 1024 * 1024  # two big layers never share an archive
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps({"lines": lines, "registries": registry_options(source), "dir": str(directory),
+                                  "size": size}))
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            # a few blobs journaled, and the slow one streaming into the archive for a while
+            done = [r for r in journal_records(directory) if r.get("kind") == "blob"]
+            if len(done) >= 3 and source.download_bytes >= 3 * RATE:
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the first run did not get half-way: {done}")
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    records = journal_records(directory)
+    finished = {r["digest"] for r in records if r.get("kind") == "blob"}
+    assert slow not in finished and len(finished) >= 3
+    current = fmt.archive_name(1 + sum(1 for r in records if "closed" in r))
+    committed = max([r["end"] for r in records if r.get("archive") == current and "end" in r] + [0])
+    assert os.path.getsize(directory / current) > committed  # killed half-way through a member
+    assert not (directory / fmt.CONTENTS_FILE).exists()
+
+    source.reset()
+    result = export(lines, [source], directory, size=size, parallel_layers=4)
+    assert result["changed"] and not result["failures"] and len(result["archived"]) == 3, result
+    fetched = {path.rsplit("/", 1)[-1] for method, path, _status in source.log if method == "GET" and "/blobs/" in path}
+    assert fetched == set(images.blob_sizes) - finished, "a blob the killed run finished was fetched again"
+    contents = check_contents(directory, size_limit=size)
+    assert not (directory / fmt.STATE_DIR).exists()
+    layout = extract(directory, tmp_path / "layout")
+    overhead, _data = tar_overhead(contents, os.path.getsize(layout / "index.json"))
+    assert sum(a.size for a in contents.archives) == overhead  # the cut-off member left nothing behind
+    for image, line in zip(images.images, lines):
+        assert "sha256:" + hashlib.sha256(oci_raw(layout, line.split("=")[1])).hexdigest() == image.digest
+    ref = lines[2].split("=")[1]
+    skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
+           f"docker://{plain_registry.host}/archive-resume/app2:v1")
+
+
+def test_second_export_holds_only_the_new_version(image_cache, plain_registry, tmp_path):
+    first_set = image_cache.image_set(count=2, shared_layers=2, shared_layer_size=64 * 1024,
+                                      own_layer_size=16 * 1024, seed=5)
+    push_image_set(first_set, plain_registry, "src-arch-inc")
+    history = tmp_path / "connected" / "history.json"
+    lines = lines_for(first_set, plain_registry.host, "src-arch-inc")
+    first = export(lines, [plain_registry], tmp_path / "first", history=str(history))
+    assert first["changed"] and len(first["archived"]) == 2 and history.exists()
+    shipped = check_contents(tmp_path / "first")
+    assert shipped.history.base_blobs == 0
+
+    # one new version: app0:v2 shares the base layers, its own layers and configs are new
+    grown = image_cache.image_set(count=3, shared_layers=2, shared_layer_size=64 * 1024,
+                                  own_layer_size=16 * 1024, seed=5)
+    new = grown.images[2]
+    skopeo("copy", "--all", "--preserve-digests", "--quiet", "--dest-tls-verify=false", new.source,
+           f"docker://{plain_registry.host}/src-arch-inc/app0:v2")
+    lines.append(f"{plain_registry.host}/src-arch-inc/app0:v2={TARGET}/app0:v2")
+    check = export(lines, [plain_registry], tmp_path / "second", history=str(history), check_mode=True)
+    assert [m["dest"] for m in check["missing"]] == [f"{TARGET}/app0:v2"] and len(check["in_history"]) == 2
+    new_blobs = set(new.blobs) - set(shipped.blob_index())
+    assert check["missing"][0]["missing_bytes"] == sum(new.blobs[d] for d in new_blobs)
+
+    second = export(lines, [plain_registry], tmp_path / "second", history=str(history))
+    assert second["changed"] and [i["dest"] for i in second["archived"]] == [f"{TARGET}/app0:v2"], second
+    contents = check_contents(tmp_path / "second")
+    assert {b.digest for b in contents.blobs} == new_blobs
+    assert {b.digest for b in contents.history.blobs} == set(new.blobs) - new_blobs
+    assert contents.history.base_blobs == len(set(new.blobs) - new_blobs) > 0
+    assert all(b.repository.startswith(TARGET + "/") for b in contents.history.blobs)
+    assert {m.digest for m in contents.manifests} == {new.digest, *new.manifest_digests}
+    index_size = len(fmt.index_json(contents.images, contents.manifest_index()))
+    overhead, _ = tar_overhead(contents, index_size)
+    assert second["summary"]["archive_bytes"] == overhead
+    assert second["summary"]["blob_bytes_written"] == sum(new.blobs[d] for d in new_blobs)

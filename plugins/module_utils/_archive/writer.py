@@ -337,6 +337,8 @@ class ArchiveWriter:
             piece, buffered = buffered[:left], buffered[left:]
             self._put(piece)
             left -= len(piece)
+            if self._unsynced and time.monotonic() - self._last_sync >= self.sync_interval:
+                self.sync()  # a long blob does not hold back the journal of the ones before it
         pad = padded(size) - size
         if pad:
             self._put(b"\0" * pad)
