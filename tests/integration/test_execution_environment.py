@@ -30,8 +30,8 @@ BUILDER = shutil.which("ansible-builder", path=BIN) or shutil.which("ansible-bui
 GALAXY = os.path.join(BIN, "ansible-galaxy")
 CLUSTER_ROLES = ("default_sources", "mirror_policies", "catalog_sources", "verify", "operator_install", "cluster")
 
-pytestmark = pytest.mark.skipif(BUILDER is None, reason="ansible-builder is not installed "
-                                                       "(pip install -r requirements-dev.txt)")
+pytestmark = pytest.mark.skipif(BUILDER is None,
+                                reason="ansible-builder is not installed (pip install -r requirements-dev.txt)")
 
 
 def _run(*args, cwd):
