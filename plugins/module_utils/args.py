@@ -15,6 +15,7 @@ from dataclasses import fields
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+    ArchiveSettings,
     CatalogMirrorRequest,
     MappingMirrorRequest,
     TransferSettings,
@@ -64,6 +65,15 @@ COPY_ARGUMENT_SPEC = dict(
 )
 
 
+# Mirror to archives instead of a registry (documented in the airgap.operatorhub.archive fragment).
+# archive_size and archive_history are raw: a size is "4GiB" or bytes, a history a path or false.
+ARCHIVE_ARGUMENT_SPEC = dict(
+    archive_dir=dict(type="path"),
+    archive_size=dict(type="raw"),
+    archive_history=dict(type="raw"),
+)
+
+
 def catalog_filter_argument_spec(**extra):
     """How one catalog is filtered: catalog_info's and catalog_build's options, and each entry of
     catalog_mirror's ``catalogs`` (documented in each module; the filter itself is _catalog/options)."""
@@ -96,6 +106,11 @@ def copy_argument_spec(**extra):
     return registry_argument_spec(**dict(COPY_ARGUMENT_SPEC, **extra))
 
 
+def archive_copy_argument_spec(**extra):
+    """copy_argument_spec plus the archive options (the modules that can mirror to archives)."""
+    return copy_argument_spec(**dict(ARCHIVE_ARGUMENT_SPEC, **extra))
+
+
 # --- parameters -> requests --------------------------------------------------------------------
 
 
@@ -112,6 +127,29 @@ def transfer_settings(params):
         report_file=params.get("report_file"),
         progress_interval=params["progress_interval"],
     )
+
+
+def archive_settings(params, dest=None):
+    """The archive options as ArchiveSettings, or None without archive_dir."""
+    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+
+    directory = params.get("archive_dir")
+    size, history = params.get("archive_size"), params.get("archive_history")
+    if not directory:
+        if size is not None or history is not None:
+            raise ConfigError("archive_size and archive_history need archive_dir: the directory that receives the "
+                              "archives")
+        return None
+    if history is None or (isinstance(history, str) and history.strip().lower() in BOOLEANS_TRUE):
+        history = True
+    elif isinstance(history, bool):
+        pass
+    elif isinstance(history, str) and history.strip().lower() in BOOLEANS_FALSE:
+        history = False
+    elif not isinstance(history, str):
+        raise ConfigError(f"archive_history must be a path or false, got {history!r}")
+    return ArchiveSettings(directory=directory, size=size, history=history, dest=dest)
 
 
 def _strings(value):
@@ -131,6 +169,7 @@ def mapping_mirror_request(module):
         shard_count=params["shard_count"],
         transfer=transfer_settings(params),
         connection=connection_settings(params),
+        archive=archive_settings(params),
     )
 
 
@@ -154,6 +193,7 @@ def catalog_mirror_request(module):
         base_image=params.get("base_image"),
         transfer=transfer_settings(params),
         connection=connection_settings(params),
+        archive=archive_settings(params, dest=params["dest"]),
     )
 
 

@@ -45,18 +45,27 @@ description:
   - A local catalog (FBC or C(index.db)) with O(catalogs[].target_name) is built and pushed the
     same way when O(base_image) is given; without it, its CatalogSource points at the tag the
     catalog_build task of RV(catalogs[].build_task) pushes to.
+  - With O(archive_dir) the planned images are written into archives to carry across the air gap
+    instead of being pushed (the C(oc adm catalog mirror ... file://) step), with the same target
+    names; the cluster files are written to O(output_dir) as usual and also to
+    C(<archive_dir>/manifests/<catalog>/), beside the archives. M(airgap.operatorhub.archive_import)
+    pushes the archives on the disconnected side (and rewrites the cluster files for another
+    registry). A pruned catalog image built on the connected side is not in the archives yet: a
+    warning gives the catalog_build task that pushes that same image.
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
   - airgap.operatorhub.registry
   - airgap.operatorhub.copy
+  - airgap.operatorhub.archive
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Reads the catalogs, plans, reports in RV(files_changed) the files that would change and
-        in RV(missing) the images the target lacks; writes nothing (catalog images are still
+        in RV(missing) the images the target lacks (with O(archive_dir), the images that would be
+        archived); writes nothing (catalog images are still
         unpacked into O(cache_dir), which is not a result of the task).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
@@ -351,9 +360,32 @@ bytes_sent:
   returned: always
   type: int
 summary:
-  description: Counts of the copy run.
+  description: Counts of the copy run (with O(archive_dir), of the export, see M(airgap.operatorhub.image_mirror_from_mapping)).
   returned: when O(manifests_only=false)
   type: dict
+archived:
+  description: With O(archive_dir), the images written into the archives by this run.
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+in_history:
+  description: With O(archive_dir), images an earlier export already shipped with the same digest (O(archive_history)).
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+archives:
+  description: With O(archive_dir), every archive of the export with its C(name), C(size) and C(sha256).
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+contents:
+  description: With O(archive_dir), the path of C(contents.json).
+  returned: when O(archive_dir) is set
+  type: str
+bytes_written:
+  description: With O(archive_dir), bytes this run wrote into archives.
+  returned: when O(archive_dir) is set
+  type: int
 """
 
 import traceback
@@ -364,8 +396,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.request
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
     catalog_filter_argument_spec,
     catalog_mirror_request,
+    archive_copy_argument_spec,
     catalog_reading_argument_spec,
-    copy_argument_spec,
     default_of,
     run_module,
 )
@@ -381,7 +413,7 @@ except ImportError:  # urllib3 or PyYAML missing on the managed host
 
 def main():
     module = AnsibleModule(
-        argument_spec=copy_argument_spec(
+        argument_spec=archive_copy_argument_spec(
             catalogs=dict(
                 type="list",
                 elements="dict",

@@ -28,23 +28,30 @@ description:
   - When the task runs on the controller (C(delegate_to=localhost) or a local connection),
     progress (images, bytes, rate, ETA) is shown in the job output while it runs; it is always
     written to O(report_file) when one is given.
+  - With O(archive_dir) the images are written into size-limited archives to carry across the air
+    gap instead of being pushed (registry to disk); the plan and the target names stay the same.
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
   - airgap.operatorhub.registry
   - airgap.operatorhub.copy
+  - airgap.operatorhub.archive
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: A dry run that contacts the registries read-only and lists what is missing in the target.
+    details:
+      - A dry run that contacts the registries read-only and lists what is missing in the target.
+      - With O(archive_dir), it reads the sources only and lists what would be archived (RV(missing)).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
-    details: Images whose destination tag already holds the source digest are left alone (RV(present)).
+    details:
+      - Images whose destination tag already holds the source digest are left alone (RV(present)).
+      - With O(archive_dir), a completed export run again with nothing new changes nothing.
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
@@ -144,6 +151,14 @@ EXAMPLES = r"""
     shard_count: "{{ ansible_play_hosts | length }}"
     shard_index: "{{ ansible_play_hosts.index(inventory_hostname) }}"
 
+- name: Registry to disk, in archives of at most 4 GiB, leaving out what earlier exports shipped
+  airgap.operatorhub.image_mirror_from_mapping:
+    mapping_file: /srv/mirror/mapping.txt
+    archive_dir: /media/usb/mirror
+    archive_size: 4GiB
+    archive_history: /srv/mirror/history.json
+  register: exported
+
 - name: Only the amd64 entries of a few operators
   airgap.operatorhub.image_mirror_from_mapping:
     mapping_file: mapping.txt
@@ -154,7 +169,7 @@ EXAMPLES = r"""
 RETURN = r"""
 copied:
   description: Images copied by this run.
-  returned: always
+  returned: unless O(archive_dir) is set
   type: list
   elements: dict
   sample:
@@ -168,11 +183,13 @@ present:
   description:
     - Images already present in the target with the same digest, so not copied. The same outcome
       is counted as C(present) in RV(summary), in O(report_file) and in the mirror role's summary.
-  returned: always
+  returned: unless O(archive_dir) is set
   type: list
   elements: dict
 missing:
-  description: In check mode, images the target does not hold yet, with the number of blobs and bytes to send.
+  description:
+    - In check mode, images the target does not hold yet, with the number of blobs and bytes to send.
+    - With O(archive_dir), the images that would be archived, with the blobs and bytes not in the history.
   returned: check mode
   type: list
   elements: dict
@@ -189,10 +206,14 @@ failures:
       error: the source has no tag or digest; add :tag or @sha256:... to the source
 bytes_sent:
   description: Blob bytes written to the target registries by this run.
-  returned: always
+  returned: unless O(archive_dir) is set
   type: int
 summary:
-  description: Counts of this run.
+  description:
+    - Counts of this run.
+    - With O(archive_dir) - images, archived, in_history, failed, bad_lines, blobs_written,
+      blob_bytes_written, bytes_written, base_blobs (left out, already shipped), archives,
+      archive_bytes, retries, elapsed_seconds; in check mode also would_archive and would_write_bytes.
   returned: always
   type: dict
   sample:
@@ -209,6 +230,58 @@ summary:
     bytes_sent: 1048576000
     retries: 1
     elapsed_seconds: 41.2
+archived:
+  description:
+    - With O(archive_dir), images written into the archives by this run, each with the bytes and
+      blobs it added (blobs shared with an image archived before count once).
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+  sample:
+    - source: registry.redhat.io/ubi9/ubi:9.4
+      dest: mirror.example.com:5000/ubi9/ubi:9.4
+      source_digest: sha256:0d5c...
+      dest_digest: sha256:0d5c...
+      digest_changed: false
+      bytes_written: 79204352
+      blobs_written: 3
+in_history:
+  description:
+    - With O(archive_dir), images an earlier export already shipped to the same target with the same
+      digest (O(archive_history)), so not archived again.
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+archives:
+  description: With O(archive_dir), every archive of the export, in order, with its size and sha256 (hex).
+  returned: when O(archive_dir) is set
+  type: list
+  elements: dict
+  sample:
+    - name: archive-0001.tar
+      size: 4294966272
+      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+contents:
+  description: With O(archive_dir), the path of C(contents.json) (null when nothing was written).
+  returned: when O(archive_dir) is set
+  type: str
+  sample: /media/usb/mirror/contents.json
+mapping:
+  description: With O(archive_dir), the path of the C(mapping.txt) written beside the archives.
+  returned: when O(archive_dir) is set
+  type: str
+archive_dir:
+  description: With O(archive_dir), the directory as an absolute path.
+  returned: when O(archive_dir) is set
+  type: str
+history:
+  description: With O(archive_dir), the path of the history file, or null when O(archive_history=false).
+  returned: when O(archive_dir) is set
+  type: str
+bytes_written:
+  description: With O(archive_dir), bytes this run wrote into archives (blob data, tar headers and padding).
+  returned: when O(archive_dir) is set
+  type: int
 report_file:
   description: Path of the JSON report, when O(report_file) was given.
   returned: when O(report_file) is set
@@ -221,7 +294,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    copy_argument_spec,
+    archive_copy_argument_spec,
     default_of,
     mapping_mirror_request,
     run_module,
@@ -238,7 +311,7 @@ except ImportError:  # urllib3 missing on the managed host
 
 def main():
     module = AnsibleModule(
-        argument_spec=copy_argument_spec(
+        argument_spec=archive_copy_argument_spec(
             mapping_file=dict(type="list", elements="path"),
             mapping=dict(type="list", elements="str"),
             include=dict(type="list", elements="str"),

@@ -314,3 +314,55 @@ def test_second_export_holds_only_the_new_version(image_cache, plain_registry, t
     overhead, _ = tar_overhead(contents, index_size)
     assert second["summary"]["archive_bytes"] == overhead
     assert second["summary"]["blob_bytes_written"] == sum(new.blobs[d] for d in new_blobs)
+
+
+def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
+    """The mirror role with mirror_archive_dir: catalogs kept whole and a mapping file of extra
+    images, exported into two archive directories, the cluster files beside; re-runs change nothing."""
+    from tests.support.catalog_images import push_catalog, write_demo_fbc
+    from tests.support.playbook import run_playbook
+
+    write_demo_fbc(str(tmp_path / "fbc"), image_set)
+    index_ref = push_catalog(str(tmp_path / "fbc"), tmp_path, plain_registry, "src/archive-demo-index", "v1")[0]
+    extra = tmp_path / "extra-mapping.txt"
+    extra.write_text(f"{image_set.pushed['app0']}={TARGET}/extra/app0:v1\n")
+    archive = tmp_path / "carry"
+    extra_vars = {
+        "mirror_catalogs": [{"source": index_ref, "full": True}],
+        "mirror_dest": TARGET,  # never contacted: everything goes into the archives
+        "mirror_output_dir": str(tmp_path / "out"),
+        "mirror_mapping_files": [str(extra)],
+        "mirror_archive_dir": str(archive),
+        "mirror_archive_size": "300KiB",
+        "mirror_cache_dir": str(tmp_path / "cache"),
+        "mirror_registries": registry_options(plain_registry),
+    }
+    playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "playbooks", "mirror.yml")
+    results = {}
+    for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
+        run = run_playbook(str(tmp_path / label), playbook, extra_vars, check=check)
+        assert run.rc == 0, (label, run.output)
+        facts = [t["result"]["ansible_facts"]["mirror_result"] for t in run.result["tasks"]
+                 if t["task"].endswith("Set mirror_result")]
+        results[label] = (run, facts[-1])
+        if label == "check":
+            assert not archive.exists(), "check mode wrote archives"
+    check, real, check2, real2 = (results[k][1] for k in ("check", "real", "check-again", "real-again"))
+    assert check["changed"] and check["catalog_copy"]["would_archive"] == 4 and check["mapping_copy"]["would_archive"] == 1
+    assert real["changed"] and real["catalog_copy"]["archived"] == 4 and real["mapping_copy"]["archived"] == 1
+    assert real["archive_dirs"] == [str(archive), str(archive / "images")]
+    for label in ("check-again", "real-again"):
+        run, again = results[label]
+        assert run.result["stats"]["localhost"]["changed"] == 0, run.output
+        assert again["changed"] is False and again["catalog_copy"]["in_history"] == 4
+    catalogs = check_contents(archive, size_limit=300 * 1024)
+    assert len(catalogs.images) == 4 and catalogs.dest == TARGET
+    images = check_contents(archive / "images", size_limit=300 * 1024)
+    assert [i.target for i in images.images] == [f"{TARGET}/extra/app0:v1"]
+    manifests = archive / fmt.MANIFESTS_DIR / "archive-demo-index"
+    for name in ("mapping.txt", "imageContentSourcePolicy.yaml", "imageDigestMirrorSet.yaml", "catalogSource.yaml"):
+        assert (manifests / name).read_text() == (tmp_path / "out" / "archive-demo-index" / name).read_text(), name
+    layout = extract(archive, tmp_path / "layout")
+    for image in catalogs.images:
+        assert "sha256:" + hashlib.sha256(oci_raw(layout, image.target)).hexdigest() == image.digest

@@ -75,6 +75,10 @@ FILE_CLUSTER_CATALOG = "clusterCatalog.yaml"
 # What a cluster applies: written only after a successful copy (or with manifests_only).
 CLUSTER_FILES = (FILE_ICSP, FILE_IDMS, FILE_ITMS, FILE_CATALOG_SOURCE, FILE_CLUSTER_CATALOG)
 FILES = (FILE_MAPPING,) + CLUSTER_FILES
+# archive_dir/manifests/: where an export puts the cluster files (the archive format's MANIFESTS_DIR)
+ARCHIVE_MANIFESTS_DIR = "manifests"
+_ARCHIVE_BUILD = ("{field}: archive_dir: the pruned catalog image {image} is not in the archives; push that same "
+                  "image (builds are reproducible) on the disconnected side with {task}")
 
 
 class CatalogPlan:
@@ -344,7 +348,8 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
     copy_changed = False
     if not request.manifests_only and all_lines:
         copy = run_mapping_mirror(MappingMirrorRequest(mapping=tuple(all_lines), transfer=request.transfer,
-                                                       connection=request.connection), auth, check_mode=check_mode)
+                                                       connection=request.connection, archive=request.archive),
+                                  auth, check_mode=check_mode)
         copy_changed = bool(copy.pop("changed"))
         warnings.extend(copy.pop("warnings", []))
         result.update(copy)
@@ -365,8 +370,15 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
             # the catalog images after the images they list, before the files that point at them
             for plan in plans:
                 if plan.build is not None and plan.build.prepared is not None:
+                    if request.archive is not None:
+                        warnings.append(_ARCHIVE_BUILD.format(field=plan.loaded.spec.field, image=plan.build.image,
+                                                              task=plan.build.task_text()))
+                        continue
                     build_changed = publish_build(plan.build, pool, check_mode) or build_changed
         changes += _sync(plans, output_dir, CLUSTER_FILES, check_mode)
+        if request.archive is not None and not request.manifests_only:
+            # the cluster files travel with the archives, as output_dir holds them
+            changes += _sync(plans, os.path.join(request.archive.directory, ARCHIVE_MANIFESTS_DIR), FILES, check_mode)
         result["files_pending"] = []
     result["catalogs"] = [_catalog_item(plan, os.path.join(output_dir, plan.name)) for plan in plans]
     result["files_changed"] = [change.path for change in changes]

@@ -145,3 +145,6 @@ class CatalogMirrorRequest:
             raise ConfigError("dest is required: the mirror registry and namespace, e.g. mirror.example.com:5000/olm")
         if not self.output_dir:
             raise ConfigError("output_dir is required: the directory that receives one sub-directory per catalog")
+        if self.archive is not None and self.manifests_only:
+            raise ConfigError("archive_dir and manifests_only exclude each other: manifests_only copies no image, "
+                              "archive_dir writes them into archives")
