@@ -15,7 +15,7 @@ import tarfile
 import pytest
 import yaml
 
-from tests.support.catalog_images import OCI_CONFIG, OCI_MANIFEST, OciLayout, push_catalog, tar_layer
+from tests.support.catalog_images import OCI_CONFIG, OCI_MANIFEST, OciLayout, push_catalog, tar_layer, write_demo_fbc
 from tests.support.images import skopeo
 from tests.support.kube_apiserver import KUBECTL, KubeApiServer
 from tests.support.kube_catalog_content import read_catalog
@@ -412,3 +412,28 @@ def test_no_operator_group_no_csv_and_unresolvable_subscriptions(olm, olm_catalo
     assert _read(olm, "csv", "demo-operator.v1.1.0", "late")["status"]["phase"] == "Succeeded"
     assert _conditions(_read(olm, "subscription", "demo-operator", "late"))[
         "CatalogSourcesUnhealthy"]["status"] == "False"
+
+
+def test_bundle_without_csv_installs_a_synthesized_csv_running_its_related_images(olm, plain_registry, image_set,
+                                                                                  tmp_path):
+    """A catalog without CSVs (write_demo_fbc: package demo, images at the registry itself, no
+    mirror needed): the PackageManifest describes the head from the FBC, and the install runs the
+    head's related images (the bundle image excepted) in one deployment."""
+    directory = str(tmp_path / "configs")
+    _app0, app1_digest, app2 = write_demo_fbc(directory, image_set)
+    ref, _digest = push_catalog(directory, tmp_path, plain_registry, "olm-sims/fbc-only", "v1")
+    _apply(olm, _catalog_source("fbc-only", ref, display="FBC only"))
+    demo = _read(olm, "packagemanifest", "demo", MARKETPLACE)
+    [channel] = demo["status"]["channels"]
+    assert channel["currentCSV"] == "demo.v1.1.0"
+    assert channel["currentCSVDesc"]["displayName"] == "demo" and channel["currentCSVDesc"]["version"] == "1.1.0"
+    assert channel["currentCSVDesc"]["relatedImages"] == [app2, app1_digest]
+
+    _namespace(olm, "fbc")
+    _subscribe(olm, "fbc", "demo", source="fbc-only")
+    csv = _read(olm, "csv", "demo.v1.1.0", "fbc")
+    assert csv["status"]["phase"] == "Succeeded"
+    [deployment] = csv["spec"]["install"]["spec"]["deployments"]
+    assert [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]] == [app1_digest]
+    [pod] = _read(olm, "pods", None, "fbc")
+    assert pod["metadata"]["name"].startswith("demo-controller-manager-") and pod["status"]["phase"] == "Running"
