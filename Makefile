@@ -6,8 +6,11 @@ VENV := $(CURDIR)/.venv
 VENV_OLDEST := $(CURDIR)/.venv-oldest
 COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(VENV)/bin:$(PATH)
-# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k proxy -x"` or PYTEST_ARGS="-n 2".
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k proxy -x"`.
 PYTEST_ARGS ?=
+# The newest ansible-core's run (unit + integration) is spread over two pytest-xdist workers, a test
+# file each at a time (module-scoped registries are started once). PYTEST_XDIST="" runs serially.
+PYTEST_XDIST ?= -n 2 --dist loadfile
 
 .PHONY: bootstrap test unit unit-oldest integration sanity demo clean
 
@@ -16,9 +19,9 @@ bootstrap:
 
 # Unit tests on the oldest and the newest supported ansible-core; integration and sanity on the newest.
 test: bootstrap
-	python -m pytest tests/unit tests/integration --durations=10 $(PYTEST_ARGS)
+	python -m pytest tests/unit tests/integration $(PYTEST_XDIST) --durations=10 $(PYTEST_ARGS)
 	PATH=$(VENV_OLDEST)/bin:$$PATH AIRGAP_EXPECT_OLDEST_ANSIBLE_CORE=1 \
-		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
+		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_XDIST) $(PYTEST_ARGS)
 	bash hack/sanity.sh
 
 unit: bootstrap
@@ -26,10 +29,10 @@ unit: bootstrap
 
 unit-oldest: bootstrap
 	PATH=$(VENV_OLDEST)/bin:$$PATH AIRGAP_EXPECT_OLDEST_ANSIBLE_CORE=1 \
-		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
+		$(VENV_OLDEST)/bin/python -m pytest tests/unit $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 integration: bootstrap
-	python -m pytest tests/integration $(PYTEST_ARGS)
+	python -m pytest tests/integration $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 sanity: bootstrap
 	bash hack/sanity.sh
