@@ -44,7 +44,8 @@ APIS = {"packagemanifest": ("packages.operators.coreos.com/v1", "PackageManifest
         "csv": ("operators.coreos.com/v1alpha1", "ClusterServiceVersion"),
         "installplan": ("operators.coreos.com/v1alpha1", "InstallPlan"),
         "subscription": ("operators.coreos.com/v1alpha1", "Subscription"),
-        "catalogsource": ("operators.coreos.com/v1alpha1", "CatalogSource")}
+        "catalogsource": ("operators.coreos.com/v1alpha1", "CatalogSource"),
+        "operatorgroup": ("operators.coreos.com/v1", "OperatorGroup")}
 
 
 def _read(api, kind: str, name: str | None, namespace: str):
@@ -284,6 +285,7 @@ def olm(plain_registry, olm_catalog):
         _apply(api, _idms(plain_registry))
         _apply(api, _catalog_source("lab-operators", olm_catalog["image"]))
         assert sims["packages"].content(MARKETPLACE, "lab-operators") is not None
+        api.olm_sims = sims
         yield api
 
 
@@ -298,6 +300,7 @@ def test_automatic_install_succeeds_when_every_image_resolves(olm, olm_catalog):
     assert csv["status"]["reason"] == "InstallSucceeded"
     assert csv["metadata"]["annotations"]["olm.operatorGroup"] == "demo"
     assert csv["metadata"]["annotations"]["olm.targetNamespaces"] == ""
+    assert _read(olm, "operatorgroup", "demo", "demo")["status"]["namespaces"] == [""]
     [plan] = _read(olm, "installplan", None, "demo")
     assert plan["metadata"]["name"].startswith("install-") and len(plan["metadata"]["name"]) == 13
     assert plan["spec"] == {"approval": "Automatic", "approved": True,
@@ -342,6 +345,17 @@ def test_manual_approval_waits_until_the_installplan_is_approved(olm):
 
 def test_related_image_missing_from_the_mirror_fails_the_install_naming_it(olm, olm_catalog, plain_registry):
     registry = plain_registry
+    # Within OLM's install timeout the CSV still says Installing, naming the deployment it waits for.
+    olm.olm_sims["install"].install_timeout_elapsed = False
+    try:
+        _namespace(olm, "broken-early")
+        _subscribe(olm, "broken-early", "broken-operator")
+    finally:
+        olm.olm_sims["install"].install_timeout_elapsed = True
+    csv = _read(olm, "csv", "broken-operator.v0.1.0", "broken-early")
+    assert (csv["status"]["phase"], csv["status"]["reason"]) == ("Installing", "InstallWaiting")
+    assert 'deployment "broken-operator-controller-manager" not available' in csv["status"]["message"]
+
     _namespace(olm, "broken")
     _subscribe(olm, "broken", "broken-operator")
     csv = _read(olm, "csv", "broken-operator.v0.1.0", "broken")

@@ -40,7 +40,8 @@ operator's images, for Subscriptions (operators.coreos.com/v1alpha1):
    ``install_timeout_elapsed=False``); the Subscription stays ``UpgradePending`` without
    ``installedCSV``. A mirror policy change pulls again (the kubelet's back-off retries).
    An OperatorGroup whose install mode the CSV does not support: CSV ``Failed`` with reason
-   UnsupportedOperatorGroup, as OLM.
+   UnsupportedOperatorGroup, as OLM. OperatorGroups get ``status.namespaces`` (``[""]`` for all
+   namespaces) as OLM writes it.
 
 Simplifications, each a place where OLM does more or otherwise: all at once, synchronously
 with the write that caused it (the install timeout counted as elapsed, see above); no
@@ -151,8 +152,8 @@ class InstallSimulator:
         meta = obj.get("metadata") or {}
         if rtype.kind in ("Subscription", "InstallPlan"):
             self._pending.append((rtype.kind, meta.get("namespace"), meta.get("name")))
-        elif rtype.kind == "CatalogSource":
-            self._pending.append(("CatalogSource", meta.get("namespace"), meta.get("name")))
+        elif rtype.kind in ("CatalogSource", "OperatorGroup"):
+            self._pending.append((rtype.kind, meta.get("namespace"), meta.get("name")))
         elif rtype.kind in MIRROR_KINDS:
             self._pending.append(("mirror", "", ""))
         else:
@@ -169,6 +170,8 @@ class InstallSimulator:
                     self._sync_subscription(namespace, name)
                 elif kind == "InstallPlan":
                     self._sync_install_plan(namespace, name)
+                elif kind == "OperatorGroup":
+                    self._sync_operator_group(namespace, name)
                 elif kind == "CatalogSource":
                     for sub in self._list(OLM_API, "Subscription", None):
                         if (sub["metadata"]["namespace"], sub["metadata"]["name"]) not in self._resolved:
@@ -199,6 +202,16 @@ class InstallSimulator:
         kinds = {c["type"] for c in changes} | set(drop)
         kept = [c for c in (sub.get("status") or {}).get("conditions") or [] if c.get("type") not in kinds]
         return kept + list(changes)
+
+    def _sync_operator_group(self, namespace: str, name: str) -> None:
+        """status.namespaces as OLM's OperatorGroup controller writes it ([""] for all namespaces)."""
+        group = self.api.get(OG_API, "OperatorGroup", name, namespace)
+        if group is None:
+            return
+        targets = [t for t in (group.get("spec") or {}).get("targetNamespaces") or [] if t] or [""]
+        if (group.get("status") or {}).get("namespaces") != targets:
+            group["status"] = dict(group.get("status") or {}, namespaces=targets, lastUpdated=_now())
+            self._put(group)
 
     # --- resolution ----------------------------------------------------------------------------
 
