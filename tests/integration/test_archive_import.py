@@ -32,7 +32,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.setti
 from tests.support.archives import flip_byte, member_of, write_archives
 from tests.support.corpus import CRDS
 from tests.support.crd_schemas import assert_matches_crd
-from tests.support.faultproxy import status
+from tests.support.images import skopeo
 from tests.support.playbook import run_playbook
 from tests.support.registry import registry_options
 
@@ -310,7 +310,7 @@ def test_dest_moves_images_and_rewrites_cluster_files(image_set, registry_factor
 
 
 def test_incremental_archive_needs_its_base(image_set, registry_factory, fault_proxy_factory, skopeo_inspect,
-                                           tmp_path):
+                                            tmp_path):
     """An archive without the shared base layers: into an empty registry it fails before anything
     is pushed, naming the blobs and the recovery; once the base was imported, it completes (the
     base mounted from the repository the history names)."""
@@ -346,3 +346,61 @@ def test_incremental_archive_needs_its_base(image_set, registry_factory, fault_p
     for manifest in second.manifests:
         for layer in manifest.layers:
             assert _get(target, f"/v2/imp/{second.name}/blobs/{layer.digest}", "HEAD")[0] == 200
+
+
+def test_export_then_import_through_the_modules(image_set, image_cache, plain_registry, registry_factory,
+                                                skopeo_inspect, tmp_path):
+    """The whole air gap in one ansible-playbook run: image_mirror_from_mapping writes archives
+    (blobs split), archive_import pushes them under another registry (dest); a new image version
+    exported with the history holds only its new blobs, and its import completes it."""
+    target = registry_factory(tls=True, auth="htpasswd")
+    new = image_cache.image_set(count=1, shared_layers=2, shared_layer_size=256 * 1024, own_layer_size=32 * 1024,
+                                seed=1, name_prefix="next")
+    version = new.images[0]
+    skopeo("copy", "--all", "--preserve-digests", "--quiet", *plain_registry.skopeo_args("dest"), version.source,
+           f"docker://{plain_registry.host}/src/app0:v2")
+    first_lines = [f"{image_set.pushed[i.name]}={PLANNED}/{i.name}:v1" for i in image_set.images]
+    second_lines = first_lines + [f"{plain_registry.host}/src/app0:v2={PLANNED}/app0:v2"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    history = tmp_path / "history.json"
+    dest = f"{target.host}/olm"
+
+    def export(lines, directory):
+        return {"airgap.operatorhub.image_mirror_from_mapping": {
+            "mapping": lines, "archive_dir": str(directory), "archive_size": "200KiB",
+            "archive_history": str(history), "registries": registry_options(plain_registry)}}
+
+    def import_(directory, name):
+        return {"name": name, "airgap.operatorhub.archive_import": {
+            "archive_dir": str(directory), "dest": dest, "registries": registry_options(target)}}
+
+    play = tmp_path / "play.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "export", **export(first_lines, first)}, import_(first, "import"),
+        {"name": "export again", **export(second_lines, second)}, import_(second, "import again"),
+    ]}], sort_keys=False))
+    run = run_playbook(str(tmp_path / "run"), str(play), {})
+    assert run.rc == 0, run.output
+    results = {task["task"]: task["result"] for task in run.result["tasks"]}
+
+    contents = json.loads((first / "contents.json").read_text())
+    assert any(b.get("parts") for b in contents["blobs"])
+    imported = results["import"]
+    assert len(imported["pushed"]) == 3 and imported["dest"] == dest
+    assert imported["bytes_sent"] == image_set.total_blob_bytes
+    for image in image_set.images:
+        raw = skopeo_inspect(target, f"olm/{image.name}:v1", raw=True)
+        assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
+
+    increment = json.loads((second / "contents.json").read_text())
+    base = set(image_set.blob_sizes)
+    assert {b["digest"] for b in increment["blobs"]} == set(version.blobs) - base
+    assert [i["target"] for i in increment["images"]] == [f"{PLANNED}/app0:v2"]
+    again = results["import again"]
+    assert [i["dest"] for i in again["pushed"]] == [f"{dest}/app0:v2"]
+    assert again["bytes_sent"] == sum(size for digest, size in version.blobs.items() if digest not in base)
+    raw = skopeo_inspect(target, "olm/app0:v2", raw=True)
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == version.digest
+    for manifest in version.manifests:
+        for layer in manifest.layers:
+            assert _get(target, f"/v2/olm/app0/blobs/{layer.digest}", "HEAD")[0] == 200

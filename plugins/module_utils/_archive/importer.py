@@ -363,4 +363,3 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
             result["report_file"] = request.transfer.report_file
     result["warnings"] = warnings
     return result
-

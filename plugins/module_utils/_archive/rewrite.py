@@ -45,12 +45,14 @@ def normalize_prefix(text: str, option: str) -> str:
     value = value.rstrip("/")
     if not value:
         raise ConfigError(f"{option} is empty: give a registry, optionally with a path, e.g. mirror.example.com:5000/olm")
-    registry, path = split_registry(value)
-    if registry != value.split("/", 1)[0]:
+    first, dummy, path = value.partition("/")
+    registry = split_registry(value)[0] if path else (first if ("." in first or ":" in first or first == "localhost")
+                                                       else None)
+    if registry != first:
         raise ConfigError(f"{option} {text!r} does not start with a registry host (a name with a dot or a port, or "
                           "localhost), e.g. mirror.example.com:5000/olm")
     try:
-        parse(f"{value}/x:t" if path else f"{registry}/x:t")
+        parse(f"{value}/x:t")
         if path:
             parse(f"{value}:t")
     except InvalidReference as exc:
@@ -156,17 +158,16 @@ def plan_files(archive_dir: str) -> List[Tuple[str, str]]:
 def _render(relative: str, path: str, rewriter: Optional[DestRewriter]) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read()
-    if rewriter is None or rewriter.identity:
+    is_mapping = os.path.basename(relative) == MAPPING_FILE
+    if rewriter is None or rewriter.identity or not (is_mapping or relative.endswith(_YAML_SUFFIXES)):
         return data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ArchiveError(f"{path} is not UTF-8 text") from None
-    if os.path.basename(relative) == MAPPING_FILE:
+    if is_mapping:
         return rewriter.mapping(text).encode("utf-8")
-    if relative.endswith(_YAML_SUFFIXES):
-        return rewriter.yaml_text(text, path).encode("utf-8")
-    return data
+    return rewriter.yaml_text(text, path).encode("utf-8")
 
 
 def sync_manifests(archive_dir: str, output_dir: str, rewriter: Optional[DestRewriter],
