@@ -46,8 +46,10 @@ def normalize_prefix(text: str, option: str) -> str:
     if not value:
         raise ConfigError(f"{option} is empty: give a registry, optionally with a path, e.g. mirror.example.com:5000/olm")
     first, dummy, path = value.partition("/")
-    registry = split_registry(value)[0] if path else (first if ("." in first or ":" in first or first == "localhost")
-                                                       else None)
+    if path:
+        registry = split_registry(value)[0]
+    else:
+        registry = first if ("." in first or ":" in first or first == "localhost") else None
     if registry != first:
         raise ConfigError(f"{option} {text!r} does not start with a registry host (a name with a dot or a port, or "
                           "localhost), e.g. mirror.example.com:5000/olm")
