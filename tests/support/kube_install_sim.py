@@ -150,9 +150,7 @@ class InstallSimulator:
     def _on_change(self, store, rtype, obj, event) -> None:
         del store, event  # objects are read again when handled
         meta = obj.get("metadata") or {}
-        if rtype.kind in ("Subscription", "InstallPlan"):
-            self._pending.append((rtype.kind, meta.get("namespace"), meta.get("name")))
-        elif rtype.kind in ("CatalogSource", "OperatorGroup"):
+        if rtype.kind in ("Subscription", "InstallPlan", "CatalogSource", "OperatorGroup"):
             self._pending.append((rtype.kind, meta.get("namespace"), meta.get("name")))
         elif rtype.kind in MIRROR_KINDS:
             self._pending.append(("mirror", "", ""))
