@@ -173,3 +173,24 @@ def test_timer_thread_rolls_the_pools_and_stop_joins_it(kube_api):
         sim.stop()
     assert thread is not None and not thread.is_alive()
     assert sim._on_change not in kube_api.store.listeners  # pylint: disable=protected-access
+
+
+def test_one_step_per_poll_of_the_pools(kube_api):
+    """With step_per_poll, each list of the pools (kubectl get mcp, a role's k8s_info) is followed
+    by one step: a client polling the pools sees them move between two polls."""
+    sim = MachineConfigPoolSimulator(kube_api, step_seconds=None, step_per_poll=True).install()
+    try:
+        apply(kube_api, IDMS)
+        assert sim.steps == 0  # the apply and its discovery calls are not polls
+        seen = []
+        for poll in range(1, 5):
+            mcp_table(kube_api)
+            deadline = time.monotonic() + 30
+            while sim.steps < poll and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert sim.steps == poll
+            worker = kube_api.get("machineconfiguration.openshift.io/v1", "MachineConfigPool", "worker")
+            seen.append((worker["status"]["updatedMachineCount"], conditions(worker)["Updated"]["status"]))
+        assert seen == [(0, "False"), (1, "False"), (2, "False"), (3, "True")]
+    finally:
+        sim.stop()

@@ -27,6 +27,10 @@ Updated. A pool whose ``spec.paused`` is true gets its new configuration but doe
 the MCO shows it: NodeDegraded with the reason and message given, Degraded with the message),
 which stops its progress. Simplified: no Node objects and no MachineConfig objects; machines are
 counts. :meth:`~MachineConfigPoolSimulator.stop` ends the thread (joins it).
+
+The steps come from the timer thread every ``step_seconds``, or, with ``step_per_poll``, one
+after each list of the pools a client sends (so a role's test sees the pools move between its
+polls whatever the machine's load), or from the test itself (:meth:`step`).
 """
 
 from __future__ import annotations
@@ -65,13 +69,19 @@ class _Pool:
 class MachineConfigPoolSimulator:
     """Install with ``MachineConfigPoolSimulator(kube_api).install()``; ``stop()`` when done
     (a test's ``finally``). ``step_seconds``: time between two steps (a render, or one machine
-    of each rolling pool) of the timer thread; None: no thread, the test calls :meth:`step`."""
+    of each rolling pool) of the timer thread; None: no thread, the test calls :meth:`step`.
+    ``step_per_poll``: instead of a step every ``step_seconds``, the thread makes one step after
+    each list of the pools a client sends (``oc get mcp``): a role polling the pools sees them
+    move by one step between two polls, however slow the machine running the test is."""
 
-    def __init__(self, api, machines: dict | None = None, step_seconds: float | None = 0.3):
+    def __init__(self, api, machines: dict | None = None, step_seconds: float | None = 0.3,
+                 step_per_poll: bool = False):
         self.api = api
         self.step_seconds = step_seconds
+        self.step_per_poll = step_per_poll
         self.pools = {name: _Pool(name, count) for name, count in (machines or {"master": 3, "worker": 3}).items()}
         self.renders = 0  # how many times the mirror policies gave new rendered configs
+        self.steps = 0  # steps made (by the thread or by step())
         self._rendered = ""  # fingerprint of the mirror policies the pools' configs hold
         self._pending = False  # the policies changed; the next step renders
         self._stop = threading.Event()
@@ -96,7 +106,7 @@ class MachineConfigPoolSimulator:
                 })
                 self._write_status(pool)
             self.api.store.listeners.append(self._on_change)
-        if self.step_seconds is not None:
+        if self.step_seconds is not None or self.step_per_poll:
             self._thread = threading.Thread(target=self._run, name="mcp-simulator", daemon=True)
             self._thread.start()
         return self
@@ -186,13 +196,22 @@ class MachineConfigPoolSimulator:
     # --- the node controller ------------------------------------------------------------------------
 
     def _run(self) -> None:
-        while not self._stop.wait(self.step_seconds):
-            self.step()
+        seen = len(self.api.requests)
+        while not self._stop.wait(0.02 if self.step_per_poll else self.step_seconds):
+            if not self.step_per_poll:
+                self.step()
+                continue
+            new = self.api.requests[seen:]
+            seen += len(new)
+            for method, path, dummy in new:
+                if method == "GET" and path.split("?")[0].endswith("/machineconfigpools"):
+                    self.step()
 
     def step(self) -> None:
         """One step: render the new configurations if the policies changed, else update one more
         machine of each pool that is rolling (not paused, not degraded)."""
         with self.api.store.lock:
+            self.steps += 1
             if self._pending:
                 self._render()
                 return
