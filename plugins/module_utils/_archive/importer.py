@@ -35,7 +35,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.base i
     check_base,
     mount_all,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ArchiveError, Contents
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import STATE_DIR, ArchiveError, Contents
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.reader import (
     ArchiveReader,
     VerifyProgress,
@@ -355,6 +355,10 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
                          "written: run the import again once the failures are fixed (what landed is not sent again)")
     progress.finish(report, extra={"failures": failures, "summary": summary, "archives_verified": verified})
     warnings = list(auth.warnings)
+    if os.path.isdir(os.path.join(archive_dir, STATE_DIR)):
+        warnings.append(f"{archive_dir} holds {STATE_DIR}/: the export that wrote it did not complete (an image failed "
+                        "or it was interrupted), so the archives hold only the images it finished; run the export "
+                        "again to complete it, and import its archives")
     if request.transfer.report_file:
         if progress.write_error:
             warnings.append(f"{progress.write_error}; the task result holds the outcome of the run")
