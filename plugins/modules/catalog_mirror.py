@@ -50,8 +50,8 @@ description:
     names; the cluster files are written to O(output_dir) as usual and also to
     C(<archive_dir>/manifests/<catalog>/), beside the archives. M(airgap.operatorhub.archive_import)
     pushes the archives on the disconnected side (and rewrites the cluster files for another
-    registry). A pruned catalog image built on the connected side is not in the archives yet: a
-    warning gives the catalog_build task that pushes that same image.
+    registry). A pruned catalog image is built here and written into the archives too, under the
+    target its CatalogSource points at.
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:

@@ -22,6 +22,7 @@ import tarfile
 import time
 
 import pytest
+import yaml
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import BLOCK, END_OF_ARCHIVE, padded
@@ -218,6 +219,30 @@ def journal_records(directory):
     return records
 
 
+def journal_state(directory):
+    """(blobs journaled, the archive being written, where its last journaled member ends)."""
+    records = journal_records(directory)
+    finished = {r["digest"] for r in records if r.get("kind") == "blob"}
+    current = fmt.archive_name(1 + sum(1 for r in records if "closed" in r))
+    committed = max([r["end"] for r in records if r.get("archive") == current and "end" in r] + [0])
+    return finished, current, committed
+
+
+def uncommitted(directory):
+    """Bytes on disk past the journal's last member: in the archive it names, or in a later one
+    (an archive is journaled as ended with the first member after it)."""
+    _finished, current, committed = journal_state(directory)
+    names = sorted(n for n in os.listdir(directory) if n.startswith("archive-"))
+    total = 0
+    for name in names:
+        size = os.path.getsize(os.path.join(directory, name))
+        if name == current:
+            total += max(0, size - committed)
+        elif name > current:
+            total += size
+    return total
+
+
 def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plain_registry, fault_proxy_factory,
                                                                  tmp_path):
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
@@ -225,7 +250,7 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
     push_image_set(images, plain_registry, "src-arch-int")
     source = fault_proxy_factory(plain_registry)
     slow = images.images[2].manifests[0].layers[-1].digest
-    source.add_rule(slow_response(RATE), method="GET", path=slow.split(":", 1)[1], count=None)
+    slow_rule = source.add_rule(slow_response(RATE), method="GET", path=slow.split(":", 1)[1], count=None)
     lines = lines_for(images, source.host, "src-arch-int")
     directory = tmp_path / "export"
     size = 5 * 1024 * 1024  # two big layers never share an archive
@@ -240,9 +265,9 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            # a few blobs journaled, and the slow one streaming into the archive for a while
-            done = [r for r in journal_records(directory) if r.get("kind") == "blob"]
-            if len(done) >= 3 and source.download_bytes >= 3 * RATE:
+            # a few blobs journaled, the slow one started, and a member half-written after the journal's last
+            done, _current, _committed = journal_state(directory)
+            if len(done) >= 3 and slow_rule.fired and uncommitted(directory) > 64 * 1024:
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
@@ -254,12 +279,9 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    records = journal_records(directory)
-    finished = {r["digest"] for r in records if r.get("kind") == "blob"}
+    finished, _current, _committed = journal_state(directory)
     assert slow not in finished and len(finished) >= 3
-    current = fmt.archive_name(1 + sum(1 for r in records if "closed" in r))
-    committed = max([r["end"] for r in records if r.get("archive") == current and "end" in r] + [0])
-    assert os.path.getsize(directory / current) > committed  # killed half-way through a member
+    assert uncommitted(directory) > 0  # killed half-way through a member
     assert not (directory / fmt.CONTENTS_FILE).exists()
 
     source.reset()
@@ -317,8 +339,9 @@ def test_second_export_holds_only_the_new_version(image_cache, plain_registry, t
 
 
 def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
-    """The mirror role with mirror_archive_dir: catalogs kept whole and a mapping file of extra
-    images, exported into two archive directories, the cluster files beside; re-runs change nothing."""
+    """The mirror role with mirror_archive_dir: a filtered catalog (its images, and the pruned catalog
+    image built here) and a mapping file of extra images, exported into two archive directories,
+    the cluster files beside; re-runs change nothing."""
     from tests.support.catalog_images import push_catalog, write_demo_fbc
     from tests.support.playbook import run_playbook
 
@@ -328,7 +351,7 @@ def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
     extra.write_text(f"{image_set.pushed['app0']}={TARGET}/extra/app0:v1\n")
     archive = tmp_path / "carry"
     extra_vars = {
-        "mirror_catalogs": [{"source": index_ref, "full": True}],
+        "mirror_catalogs": [{"source": index_ref, "packages": ["demo"]}],
         "mirror_dest": TARGET,  # never contacted: everything goes into the archives
         "mirror_output_dir": str(tmp_path / "out"),
         "mirror_mapping_files": [str(extra)],
@@ -342,22 +365,27 @@ def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
     results = {}
     for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
         run = run_playbook(str(tmp_path / label), playbook, extra_vars, check=check)
-        assert run.rc == 0, (label, run.output)
+        assert run.rc == 0, (label, run.output[-3000:])
         facts = [t["result"]["ansible_facts"]["mirror_result"] for t in run.result["tasks"]
                  if t["task"].endswith("Set mirror_result")]
         results[label] = (run, facts[-1])
         if label == "check":
             assert not archive.exists(), "check mode wrote archives"
     check, real, check2, real2 = (results[k][1] for k in ("check", "real", "check-again", "real-again"))
-    assert check["changed"] and check["catalog_copy"]["would_archive"] == 4 and check["mapping_copy"]["would_archive"] == 1
-    assert real["changed"] and real["catalog_copy"]["archived"] == 4 and real["mapping_copy"]["archived"] == 1
+    # the head bundle and its related image, and the pruned catalog
+    assert check["changed"] and check["catalog_copy"]["would_archive"] == 3 and check["mapping_copy"]["would_archive"] == 1
+    assert real["changed"] and real["catalog_copy"]["archived"] == 3 and real["mapping_copy"]["archived"] == 1
     assert real["archive_dirs"] == [str(archive), str(archive / "images")]
     for label in ("check-again", "real-again"):
         run, again = results[label]
         assert run.result["stats"]["localhost"]["changed"] == 0, run.output
-        assert again["changed"] is False and again["catalog_copy"]["in_history"] == 4
+        assert again["changed"] is False and again["catalog_copy"]["in_history"] == 3
     catalogs = check_contents(archive, size_limit=300 * 1024)
-    assert len(catalogs.images) == 4 and catalogs.dest == TARGET
+    assert len(catalogs.images) == 3 and catalogs.dest == TARGET
+    pruned = yaml.safe_load((archive / fmt.MANIFESTS_DIR / "archive-demo-index" / "catalogSource.yaml").read_text())
+    assert pruned["spec"]["image"] == real["catalogs"][0]["catalog_image"]
+    name, digest = pruned["spec"]["image"].split("@")
+    assert [(i.target.rsplit(":", 1)[0], i.digest) for i in catalogs.images][-1] == (name, digest)
     images = check_contents(archive / "images", size_limit=300 * 1024)
     assert [i.target for i in images.images] == [f"{TARGET}/extra/app0:v1"]
     manifests = archive / fmt.MANIFESTS_DIR / "archive-demo-index"

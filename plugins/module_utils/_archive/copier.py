@@ -73,6 +73,8 @@ class ArchiveCopier(Copier):
         self.base: Dict[str, Tuple[int, str]] = {}
         self.blobs_written = 0
         self.blob_bytes_written = 0
+        # images archived besides the mapping's (catalog_mirror's built catalogs), after them
+        self.extra_images: List[ImageEntry] = []
         self._record_lock = threading.Lock()
 
     # --- phase 1 hooks ----------------------------------------------------------------------
@@ -198,5 +200,20 @@ class ArchiveCopier(Copier):
         return BlobOutcome("uploaded", blob.size, owner)
 
     def images_in_order(self, results: List) -> List[ImageEntry]:
-        """The archived images in the order of the mapping."""
-        return [self.archived[id(r)] for r in results if id(r) in self.archived]
+        """The archived images in the order of the mapping, then the extra ones."""
+        return [self.archived[id(r)] for r in results if id(r) in self.archived] + list(self.extra_images)
+
+    def add_extra(self, outcome) -> None:
+        """Account for an image archived outside the mapping (a :class:`.built.BuiltOutcome`)."""
+        image = outcome.image
+        host = image.target.split("/", 1)[0]
+        repository, tag = image.target.split("/", 1)[1].rsplit(":", 1)
+        with self._record_lock:
+            self.extra_images.append(image)
+            self.shipped.setdefault(host, set()).update(outcome.shipped)
+            self.shipped_manifests.setdefault(host, set()).update(outcome.manifests)
+            self.shipped_images.setdefault(host, {})[f"{repository}:{tag}"] = image.digest
+            for digest, known in outcome.base.items():
+                self.base.setdefault(digest, known)
+            self.blobs_written += outcome.blobs_written
+            self.blob_bytes_written += outcome.bytes_written

@@ -25,6 +25,7 @@ import os
 import time
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.built import archive_built, missing_blobs
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.copier import ArchiveCopier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import (
     CONTENTS_FILE,
@@ -43,9 +44,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progres
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, ConfigError
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
-from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import signal_name
+from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
 
 _MSG_FAILURES = 5
 
@@ -54,7 +55,8 @@ def plan_fingerprint(entries: list, filter_by_os: Optional[str], settings) -> st
     """What makes two exports the same: the mapping lines, the platform filter, archive_size and
     whether a history is kept."""
     document = {"lines": sorted(e.line for e in entries), "filter_by_os": filter_by_os,
-                "archive_size": settings.size, "history": settings.history is not None}
+                "archive_size": settings.size, "history": settings.history is not None,
+                "built": sorted([b.target, b.digest] for b in settings.built)}
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
@@ -97,17 +99,49 @@ def _options(transfer, dry_run: bool) -> CopyOptions:
                        dry_run=dry_run)
 
 
-def _nothing_new(results: list, previous: Optional[Contents]) -> bool:
-    """Whether a dry phase 1 found only images present in the history or archived in ``previous``."""
+def _nothing_new(results: list, built: tuple, history: History, previous: Optional[Contents]) -> bool:
+    """Whether a dry phase 1 found only images present in the history or archived in ``previous``
+    (and the built images are there too)."""
     if previous is None:
         return False
     archived = {(i.target, i.digest) for i in previous.images}
+    for item in built:
+        if (item.target, item.digest) not in archived and not _built_in_history(item, history):
+            return False
     for result in results:
         if result.status == "present":
             continue
         if result.status != "missing" or (result.dest, result.dest_digest) not in archived:
             return False
     return True
+
+
+def _built_in_history(item, history: History) -> bool:
+    return history.enabled and history.image(item.dest.registry, f"{item.dest.repository}:{item.dest.tag}") == item.digest
+
+
+def _export_built(settings, writer, pool, history: History, copier: ArchiveCopier, check_mode: bool) -> Dict[str, list]:
+    """Archive (or in check mode, list) the built images of ``settings``; their result items."""
+    out: Dict[str, list] = {"archived": [], "in_history": [], "missing": [], "failures": []}
+    for item in settings.built:
+        entry = {"origin": "catalog build", "source": item.source, "dest": item.target, "source_digest": None,
+                 "dest_digest": item.digest, "digest_changed": False, "bytes_written": 0, "blobs_written": 0}
+        if _built_in_history(item, history):
+            out["in_history"].append(entry)
+        elif check_mode:
+            count, size = missing_blobs(item, history)
+            out["missing"].append(dict(entry, missing_blobs=count, missing_bytes=size))
+        else:
+            try:
+                outcome = archive_built(item, writer, pool, history)
+            except AirgapError as exc:
+                entry["error"] = f"{item.target}: archiving the catalog image built {item.source}: {exc}"
+                out["failures"].append(entry)
+                continue
+            copier.add_extra(outcome)
+            entry.update(bytes_written=outcome.bytes_written, blobs_written=outcome.blobs_written)
+            out["archived"].append(entry)
+    return out
 
 
 def _item(result, with_missing: bool = False) -> Dict[str, Any]:
@@ -137,34 +171,46 @@ def run_archive_export(request, entries: list, problems: list, auth, check_mode:
                         timeout=request.connection.timeout)
     progress = Progress(len(entries), transfer.report_file, interval=transfer.progress_interval)
     try:
-        if previous is not None or check_mode:
-            dry = ArchiveCopier(pool, _options(transfer, True), progress if check_mode else None, writer, history)
-            report = dry.run(entries)
-            unchanged = _nothing_new(report.images, previous)
-            if check_mode or unchanged:
-                return _result(request, entries, problems, auth, report, dry, progress, None, unchanged, check_mode)
-        copier = ArchiveCopier(pool, _options(transfer, False), progress, writer, history)
-        try:
-            report = copier.run(entries)
-        except KeyboardInterrupt as exc:
-            writer.close()
-            partial = copier.last_report
-            summary = partial.to_dict()["summary"] if partial is not None else {}
-            progress.finish(partial, extra={"interrupted": signal_name(exc), "summary": summary}, state="interrupted")
-            raise
-        contents = None
-        images = copier.images_in_order(report.images)
-        if images or writer.members_written or not report.failed:
-            contents = _complete(settings, entries, report, copier, writer, history, fingerprint)
-        else:
-            writer.close()
-        return _result(request, entries, problems, auth, report, copier, progress, contents, False, False)
+        with interruptible():
+            return _run(request, entries, problems, auth, check_mode, writer, history, previous, pool, progress,
+                        fingerprint)
     finally:
         pool.close()
 
 
+def _run(request, entries, problems, auth, check_mode, writer, history, previous, pool, progress, fingerprint):
+    """A dry phase 1 when it can save the run (a re-run) or is all there is to do (check mode),
+    then the export itself."""
+    settings, transfer = request.archive, request.transfer
+    if previous is not None or check_mode:
+        dry = ArchiveCopier(pool, _options(transfer, True), progress if check_mode else None, writer, history)
+        report = dry.run(entries)
+        unchanged = _nothing_new(report.images, settings.built, history, previous)
+        if check_mode or unchanged:
+            built = _export_built(settings, writer, pool, history, dry, True)
+            return _result(request, entries, problems, auth, report, dry, progress, None, unchanged, check_mode,
+                           built)
+    copier = ArchiveCopier(pool, _options(transfer, False), progress, writer, history)
+    try:
+        report = copier.run(entries)
+    except KeyboardInterrupt as exc:
+        writer.close()
+        partial = copier.last_report
+        summary = partial.to_dict()["summary"] if partial is not None else {}
+        progress.finish(partial, extra={"interrupted": signal_name(exc), "summary": summary}, state="interrupted")
+        raise
+    built = _export_built(settings, writer, pool, history, copier, False) if not report.cancelled else {}
+    contents = None
+    complete = not report.failed and not report.cancelled and not built.get("failures")
+    if copier.images_in_order(report.images) or writer.members_written or complete:
+        contents = _complete(settings, entries, report, copier, writer, history, fingerprint, complete)
+    else:
+        writer.close()
+    return _result(request, entries, problems, auth, report, copier, progress, contents, False, False, built)
+
+
 def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveWriter, history: History,
-              fingerprint: str) -> Contents:
+              fingerprint: str, complete: bool) -> Contents:
     """Finish the last archive, write contents.json and mapping.txt; when nothing failed,
     record the shipment in the history and drop the journal."""
     images = copier.images_in_order(report.images)
@@ -187,7 +233,7 @@ def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveW
     lines = "".join(f"{e.line}\n" for e in entries)
     write_atomic(os.path.join(directory, MAPPING_FILE), lines.encode("utf-8"))
     contents.write(os.path.join(directory, CONTENTS_FILE))
-    if not report.failed and not report.cancelled:
+    if complete:
         if history.enabled:
             for host, blobs in copier.shipped.items():
                 history.record(host, blobs, copier.shipped_manifests.get(host, ()),
@@ -199,7 +245,7 @@ def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveW
 
 
 def _result(request, entries, problems, auth, report, copier: ArchiveCopier, progress, contents: Optional[Contents],
-            unchanged: bool, check_mode: bool) -> dict:
+            unchanged: bool, check_mode: bool, built: Dict[str, list]) -> dict:
     settings = request.archive
     secrets = auth.secrets()
     failures = [{"origin": p.origin, "text": redact(p.text, secrets), "error": redact(p.reason, secrets)}
@@ -216,12 +262,16 @@ def _result(request, entries, problems, auth, report, copier: ArchiveCopier, pro
             item = _item(image)
             item["error"] = redact(image.error or image.status, secrets)
             failures.append(item)
+    archived += built.get("archived", [])
+    in_history += built.get("in_history", [])
+    missing += built.get("missing", [])
+    failures += [dict(f, error=redact(f["error"], secrets)) for f in built.get("failures", [])]
     directory = settings.directory
     if contents is None and unchanged:
         contents = complete_export(directory)
     archives = [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in (contents.archives if contents else ())]
     summary = {
-        "images": len(report.images),
+        "images": len(report.images) + len(request.archive.built),
         "archived": len(archived),
         "in_history": len(in_history),
         "failed": len(failures) - len(problems),
@@ -257,7 +307,7 @@ def _result(request, entries, problems, auth, report, copier: ArchiveCopier, pro
         more = f" (and {len(failures) - _MSG_FAILURES} more, see failures)" if len(failures) > _MSG_FAILURES else ""
         kept = ("; the export is not complete: the history was not updated and the journal in "
                 f"{os.path.join(directory, STATE_DIR)} stays, so running it again resumes and retries them")
-        result["msg"] = (f"{len(failures)} of {len(entries) + len(problems)} mapping lines failed "
+        result["msg"] = (f"{len(failures)} of {len(entries) + len(problems) + len(settings.built)} images failed "
                          f"({len(archived)} archived, {len(in_history)} already shipped): {shown}{more}{kept}")
     progress.finish(report, extra={"failures": failures, "summary": summary})
     result["warnings"] = list(auth.warnings)

@@ -17,6 +17,7 @@ engine, and the cluster files are written only once that copy succeeded: files r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from typing import Any, Dict, List, Optional
@@ -77,8 +78,6 @@ CLUSTER_FILES = (FILE_ICSP, FILE_IDMS, FILE_ITMS, FILE_CATALOG_SOURCE, FILE_CLUS
 FILES = (FILE_MAPPING,) + CLUSTER_FILES
 # archive_dir/manifests/: where an export puts the cluster files (the archive format's MANIFESTS_DIR)
 ARCHIVE_MANIFESTS_DIR = "manifests"
-_ARCHIVE_BUILD = ("{field}: archive_dir: the pruned catalog image {image} is not in the archives; push that same "
-                  "image (builds are reproducible) on the disconnected side with {task}")
 
 
 class CatalogPlan:
@@ -329,6 +328,17 @@ def catalog_mirror(request: CatalogMirrorRequest, auth: AuthStore, check_mode: b
     return result
 
 
+def _archive(request: CatalogMirrorRequest, plans: List[CatalogPlan]):
+    """The archive settings with the pruned catalog images to write beside the images they list."""
+    if request.archive is None:
+        return None
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.built import BuiltExport
+
+    built = tuple(BuiltExport(plan.build.prepared, plan.build.dest) for plan in plans
+                  if plan.build is not None and plan.build.prepared is not None)
+    return dataclasses.replace(request.archive, built=built)
+
+
 def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogPlan], output_dir: str, pool: Any,
             check_mode: bool):
     warnings: List[str] = []
@@ -348,7 +358,7 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
     copy_changed = False
     if not request.manifests_only and all_lines:
         copy = run_mapping_mirror(MappingMirrorRequest(mapping=tuple(all_lines), transfer=request.transfer,
-                                                       connection=request.connection, archive=request.archive),
+                                                       connection=request.connection, archive=_archive(request, plans)),
                                   auth, check_mode=check_mode)
         copy_changed = bool(copy.pop("changed"))
         warnings.extend(copy.pop("warnings", []))
@@ -371,9 +381,7 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
             for plan in plans:
                 if plan.build is not None and plan.build.prepared is not None:
                     if request.archive is not None:
-                        warnings.append(_ARCHIVE_BUILD.format(field=plan.loaded.spec.field, image=plan.build.image,
-                                                              task=plan.build.task_text()))
-                        continue
+                        continue  # written into the archives with the images it lists
                     build_changed = publish_build(plan.build, pool, check_mode) or build_changed
         changes += _sync(plans, output_dir, CLUSTER_FILES, check_mode)
         if request.archive is not None and not request.manifests_only:

@@ -52,14 +52,16 @@ class ArchiveSettings:
     ``size``: bytes per archive (int, or text such as ``4GiB`` / ``500MB``; None: unlimited).
     ``history``: True for ``<directory>/history.json``, a path, or False / None to ship
     everything. ``dest``: the planned target prefix recorded in contents.json (catalog_mirror's
-    ``dest``; None: the common prefix of the targets). Normalized here: ``size`` becomes an int
-    or None, ``history`` an absolute path or None.
+    ``dest``; None: the common prefix of the targets). ``built``: images computed here to archive
+    too (``_archive/built.BuiltExport``, catalog_mirror's pruned catalogs). Normalized here:
+    ``size`` becomes an int or None, ``history`` an absolute path or None.
     """
 
     directory: str
     size: Any = None
     history: Any = True
     dest: Optional[str] = None
+    built: Tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.directory or not str(self.directory).strip():
