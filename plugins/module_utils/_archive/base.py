@@ -24,6 +24,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AuthError, NotFound, RegistryError
 
 _SHOWN = 5
+_OTHER_REPOS = 8
 RECOVERY = (
     "The archives were made incrementally (archive_history) and left out what an earlier export shipped, but "
     "the target registry does not hold it: run the export again with archive_history: false to ship everything, "
@@ -94,7 +95,9 @@ def check_base(pool: Any, needs: List[Needed], candidates: Dict[str, List[str]],
         shipped_to = history_repos.get(need.blob.digest)
         if shipped_to and shipped_to.split("/", 1)[0] == need.host and "/" in shipped_to:
             order.append(shipped_to.split("/", 1)[1])
-        order.extend(r for r in candidates.get(need.host, []) if r not in order)
+        # a few other repositories of the run: enough for base layers shared between images,
+        # bounded so that a registry that lost everything fails in a few HEADs per blob
+        order.extend([r for r in candidates.get(need.host, []) if r not in order and r != need.repo][:_OTHER_REPOS])
         for repo in order:
             if repo != need.repo and _head(pool.client(need.host, repo), repo, need.blob):
                 need.found_in = repo
