@@ -43,7 +43,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._build.csv impo
     load_documents,
     read_manifest_dir,
 )
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import _ChunkReader, _pick_platform
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.image import ChunkReader, pick_platform
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.layers import apply_layers
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.model import Catalog
 from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.semver import parse_version
@@ -261,7 +261,7 @@ def render_bundle_image(pool: Any, reference: str, work_dir: Optional[str] = Non
     try:
         manifest = client.get_manifest(repo, ref)
         if manifest.is_index:
-            manifest = client.get_manifest(repo, _pick_platform(manifest, platform, reference).digest)
+            manifest = client.get_manifest(repo, pick_platform(manifest, platform, reference).digest)
     except RegistryError as exc:
         raise type(exc)(f"bundle image {reference}: {exc}", status=exc.status, code=exc.code) from None
     tmp = tempfile.mkdtemp(prefix="bundle-", dir=work_dir)
@@ -269,7 +269,7 @@ def render_bundle_image(pool: Any, reference: str, work_dir: Optional[str] = Non
         def streams() -> Iterator[io.BufferedReader]:
             for layer in manifest.layers:
                 with client.open_blob(repo, layer.digest, size=layer.size) as chunks:
-                    raw = _ChunkReader(chunks, layer.digest)
+                    raw = ChunkReader(chunks, layer.digest)
                     yield io.BufferedReader(raw, 1 << 20)
                     raw.drain()  # read to the end so the client checks the blob's digest
 

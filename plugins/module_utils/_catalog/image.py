@@ -53,7 +53,7 @@ def default_cache_dir() -> str:
     return os.path.join(base, "airgap.operatorhub", "catalogs")
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A readable binary stream over an iterator of byte chunks (a blob being downloaded)."""
 
     def __init__(self, chunks: Iterator[bytes], name: str):
@@ -94,7 +94,7 @@ def _platform_key(platform: str) -> Tuple[str, str, str]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
 
 
-def _pick_platform(index: Any, platform: str, image: str) -> Any:
+def pick_platform(index: Any, platform: str, image: str) -> Any:
     """The descriptor of the index entry for ``platform`` (variant optional on either side)."""
     want_os, want_arch, want_variant = _platform_key(platform)
     children = index.children
@@ -202,7 +202,7 @@ def _extract(client: Any, repo: str, manifest: Any, location: IndexLocation,
         def streams() -> Iterator[io.BufferedReader]:
             for layer in layers:
                 with client.open_blob(repo, layer.digest, size=layer.size) as chunks:
-                    raw = _ChunkReader(chunks, f"{layer.digest}")
+                    raw = ChunkReader(chunks, f"{layer.digest}")
                     yield io.BufferedReader(raw, 1 << 20)
                     # apply_layers stops at the tar end-of-archive marker; the rest (padding,
                     # gzip trailer) is read here so the digest of the whole blob is checked.
@@ -261,7 +261,7 @@ def load_catalog_image(pool: Any, ref: Union[str, ImageReference], cache_dir: Op
     manifest = top
     chosen_platform = None
     if top.is_index:
-        child = _pick_platform(top, platform, text)
+        child = pick_platform(top, platform, text)
         chosen_platform = platform
         manifest = client.get_manifest(repo, child.digest)
         if manifest.is_index:
