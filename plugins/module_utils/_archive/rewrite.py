@@ -16,6 +16,7 @@ original registry the cluster asks for), a CatalogSource's ``spec.image``, a Clu
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import (
@@ -106,8 +107,15 @@ class DestRewriter:
                 for word in words[1:]:
                     rest = rest.replace(word, self.ref(word), 1)
                 new_body = body[:body.index(words[0]) + len(words[0])] + rest
-            lines.append(new_body + hash_mark + comment)
+            lines.append(new_body + hash_mark + self._comment(comment))
         return "".join(lines)
+
+    def _comment(self, text: str) -> str:
+        """A comment's mentions of the planned prefix (catalog_mirror names the pruned catalog there)."""
+        if not text:
+            return text
+        pattern = r"(?<![\w.-])" + re.escape(self.old) + r"(?=[/:@\s]|$)"
+        return re.sub(pattern, lambda match: self.new, text)
 
     def document(self, doc: Any) -> Any:
         """One Kubernetes object with its mirror locations rewritten (changed in place)."""

@@ -50,11 +50,11 @@ def test_prefix_forms():
 
 def test_mapping_lines_keep_sources_and_comments():
     rewriter = DestRewriter("mirror:5000/olm", "lab:8443")
-    text = ("# planned by catalog_mirror\n"
+    text = ("# mirror:5000/olm/ns-index@" + DIGEST + ": the pruned catalog; not mirror:5000/olmx\n"
             "quay.io/ns/op@" + DIGEST + "=mirror:5000/olm/ns-op:1a2b  # pinned\n"
             "\n"
             "quay.io/ns/x:v1 mirror:5000/olm/ns-x:v1 mirror:5000/olm/ns-x:latest\n")
-    assert rewriter.mapping(text) == ("# planned by catalog_mirror\n"
+    assert rewriter.mapping(text) == ("# lab:8443/ns-index@" + DIGEST + ": the pruned catalog; not mirror:5000/olmx\n"
                                       "quay.io/ns/op@" + DIGEST + "=lab:8443/ns-op:1a2b  # pinned\n"
                                       "\n"
                                       "quay.io/ns/x:v1 lab:8443/ns-x:v1 lab:8443/ns-x:latest\n")
