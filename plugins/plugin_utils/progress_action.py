@@ -33,7 +33,11 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import format_line, progress_file_for
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import (
+    format_line,
+    format_verify_line,
+    progress_file_for,
+)
 
 display = Display()
 
@@ -47,8 +51,10 @@ _TEMP_REPORT = "report.json"
 
 def _progress_line(document):
     try:
+        if document.get("state") == "verifying":  # archive_import checks its archives first
+            return format_verify_line(document["verify"])
         return format_line(document["progress"])
-    except (KeyError, TypeError):
+    except (AttributeError, KeyError, TypeError):
         return None
 
 

@@ -72,6 +72,16 @@ def format_line(snapshot: dict) -> str:
     return line
 
 
+def format_verify_line(snapshot: dict) -> str:
+    """One line while archives are checked: ``checking archives: 2/5, 1.2 GiB of 4.0 GiB, 210.0 MiB/s, ETA 0:00:13``."""
+    return (
+        f"checking archives: {snapshot['archives_done']}/{snapshot['archives_total']}, "
+        f"{human_bytes(snapshot['bytes_checked'])} of {human_bytes(snapshot['bytes_total'])}, "
+        f"{human_bytes(snapshot['rate_bytes_per_second'])}/s, "
+        f"ETA {human_duration(snapshot['eta_seconds'])}"
+    )
+
+
 def progress_file_for(report_path: str) -> str:
     """The progress file written beside ``report_path``: ``/x/report.json`` -> ``/x/report.progress.json``."""
     root = report_path[:-len(".json")] if report_path.endswith(".json") else report_path

@@ -160,3 +160,13 @@ def test_off_runs_the_module_once_in_the_foreground(shown):
     action, host = _action({"mapping": ["a=b"], "progress_display": "off"})
     assert action.run(task_vars={}) == RESULT
     assert [e[0] for e in host.events] == ["module"] and host.events[0][2] is False
+
+
+def test_progress_line_of_each_phase_and_of_a_half_written_document():
+    verifying = {"state": "verifying", "verify": {"archives_done": 0, "archives_total": 3, "bytes_checked": 0,
+                                                  "bytes_total": 3072, "rate_bytes_per_second": 0.0,
+                                                  "eta_seconds": None}}
+    assert progress_action._progress_line(verifying) == "checking archives: 0/3, 0 B of 3.0 KiB, 0 B/s, ETA ?"
+    assert progress_action._progress_line({"progress": _snapshot(1)}) == "1/2 images, 2.0 KiB sent, 1.0 KiB/s, ETA 0:00:02"
+    assert progress_action._progress_line({"state": "verifying"}) is None
+    assert progress_action._progress_line([]) is None

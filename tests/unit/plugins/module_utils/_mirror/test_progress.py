@@ -17,6 +17,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror import 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import (
     Progress,
     format_line,
+    format_verify_line,
     human_bytes,
     human_duration,
     progress_file_for,
@@ -168,6 +169,12 @@ def test_format_line():
     assert format_line(snap) == "12/40 images, 1.2 GiB sent, 45.3 MiB/s, ETA 0:00:52"
     snap["images_failed"] = 2
     assert format_line(snap).endswith(", 2 failed")
+
+
+def test_format_verify_line():
+    snap = {"archives_done": 2, "archives_total": 5, "bytes_checked": int(1.2 * 1024 * MiB),
+            "bytes_total": 4 * 1024 * MiB, "rate_bytes_per_second": 210 * MiB, "eta_seconds": 13.4}
+    assert format_verify_line(snap) == "checking archives: 2/5, 1.2 GiB of 4.0 GiB, 210.0 MiB/s, ETA 0:00:13"
 
 
 def test_report_written_at_most_every_interval(tmp_path, clock):
