@@ -16,16 +16,16 @@ options:
         M(airgap.operatorhub.archive_import) pushes them on the other side to the planned target
         names, or under another registry.
       - The directory receives C(archive-0001.tar), C(archive-0002.tar) ... (one OCI image layout with
-        one deduplicated blob store, spread over the archives: extracted together they give a
-        directory C(skopeo copy oci:DIR:TARGET) reads), C(contents.json) (every blob and manifest
+        one deduplicated blob store, spread over the archives; extracted together they give a
+        directory that C(skopeo copy oci:DIR:TARGET) reads), C(contents.json) (every blob and manifest
         with the archive and offset that holds it, the size and sha256 of every archive) and
         C(mapping.txt) (the plan, with the planned target names).
       - Blobs stream from the source into the archive, digest-checked on the way; nothing is staged
         elsewhere on disk, so the export needs free space for the archives only.
       - An export killed half-way resumes where it stopped when run again (journal in C(.state/)).
         Run again with the same plan after it completed and nothing changed, it changes nothing.
-        Otherwise an export replaces the previous one in the same directory: carry (or move away)
-        the archives first.
+        Otherwise an export replaces the previous one in the same directory, so carry (or move
+        away) the archives first.
     type: path
   archive_size:
     description:

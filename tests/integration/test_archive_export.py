@@ -21,7 +21,6 @@ import sys
 import tarfile
 import time
 
-import pytest
 import yaml
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
@@ -244,7 +243,7 @@ def uncommitted(directory):
 
 
 def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plain_registry, fault_proxy_factory,
-                                                                 tmp_path):
+                                                               tmp_path):
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=32 * 1024, own_layer_size=OWN_LAYER, seed=78)
     push_image_set(images, plain_registry, "src-arch-int")
@@ -333,7 +332,7 @@ def test_second_export_holds_only_the_new_version(image_cache, plain_registry, t
     assert all(b.repository.startswith(TARGET + "/") for b in contents.history.blobs)
     assert {m.digest for m in contents.manifests} == {new.digest, *new.manifest_digests}
     index_size = len(fmt.index_json(contents.images, contents.manifest_index()))
-    overhead, _ = tar_overhead(contents, index_size)
+    overhead = tar_overhead(contents, index_size)[0]
     assert second["summary"]["archive_bytes"] == overhead
     assert second["summary"]["blob_bytes_written"] == sum(new.blobs[d] for d in new_blobs)
 

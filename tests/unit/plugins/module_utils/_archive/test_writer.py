@@ -167,14 +167,14 @@ def test_a_killed_export_resumes_from_the_journal(tmp_path):
     assert not other.resumed and not other.has(done[0][0])
 
     resumed = ArchiveWriter(str(tmp_path), limit, "plan")
-    assert resumed.resumed and all(resumed.has(d) for d, _ in done)
+    assert resumed.resumed and all(resumed.has(d) for d, _data in done)
     assert open(tmp_path / fmt.STATE_DIR / JOURNAL, "rb").read().startswith(journal)
     more = [blob(12000, n) for n in range(10, 13)]
     for digest, data in more:
         resumed.add_blob(digest, len(data), chunks(data))
     archives = resumed.finish(b"{}")
     names = check_archives(str(tmp_path), archives, limit)
-    assert sorted(n for n in names if n.startswith("blobs/")) == sorted(fmt.blob_member(d) for d, _ in done + more)
+    assert sorted(n for n in names if n.startswith("blobs/")) == sorted(fmt.blob_member(d) for d, _data in done + more)
     for digest, data in done + more:
         assert blob_bytes(str(tmp_path), resumed.blobs[digest]) == data
     assert resumed.bytes_written < sum(a.size for a in archives)  # what the first run wrote was kept
