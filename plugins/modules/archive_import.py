@@ -24,7 +24,8 @@ description:
     streaming. Blobs the registry already has are skipped; manifests are pushed children first once
     their blobs are in, and each is checked with a HEAD afterwards (the check that catches
     C(manifest unknown) at install time), as the direct mirror does, in the same bounded pools.
-  - An interrupted import, run again, does not push again what landed.
+  - An interrupted import, run again, does not push again what landed, and does not hash again the
+    archives an earlier run checked and nobody touched since (see O(verify)).
   - An incremental export (C(archive_history)) leaves out what an earlier export shipped. Those blobs
     must already be in the registry; they are mounted where the new images need them. When they are
     not there, the import fails before pushing anything, naming the missing blobs and their images,
@@ -44,6 +45,8 @@ attributes:
     details:
       - Checks every archive's checksum and the incremental base, reads the registry only, and lists
         what would be pushed (RV(missing)) and the files that would be written.
+      - Check mode hashes every archive whatever O(verify) says, since checking the archives on arrival is
+        what it is run for, and writes nothing, not even the record of the archives checked.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
@@ -84,6 +87,34 @@ options:
         C(oc apply -f) or the cluster roles. Created when missing.
       - Not set, no file is written.
     type: path
+  verify:
+    description:
+      - Which archives have their sha256 checked against C(contents.json) before anything is pushed.
+      - V(changed) hashes every archive except those an earlier run of this module hashed and that
+        nobody touched since. After an archive's checksum passes, its file identity is recorded - size,
+        modification and change times in nanoseconds, inode and device - with the sha256
+        C(contents.json) gives it. An archive is trusted without hashing only when all of these are the
+        same and C(contents.json) still gives that sha256; any difference hashes it again. So an
+        interrupted import, or one that refused a damaged archive that was then copied again, re-checks
+        only what changed instead of every archive (minutes on a large set). RV(archives_verified)
+        lists the archives hashed by this run, RV(archives_trusted) those that were not.
+      - V(always) hashes every archive on every run.
+      - V(changed) is the default because it is as safe where it matters. A file rewritten in place
+        with its modification time put back (C(cp -p), C(touch -r), C(rsync -t) onto the same inode) still
+        gets a new change time, which nothing can set back, so it is hashed again; and an archive
+        modified within a second before its check is not trusted later. What the record cannot see is
+        damage below the file system, a failing disk or USB stick flipping a byte in place. Even then
+        nothing damaged reaches the registry - every blob and manifest is hashed again while it streams
+        to the registry, and the image that needs a damaged blob fails naming it - but the import no
+        longer refuses that archive before pushing anything. Use V(always) when the archives sit on
+        media you do not trust between runs.
+      - The record is C(.import-state.json) in O(archive_dir) when that directory is writable, else
+        C($XDG_CACHE_HOME/airgap.operatorhub/import-state/<hash of the archive_dir path>.json)
+        (C(~/.cache/...) when unset), see RV(verify_state_file). It is a cache - deleting it only makes the
+        next run hash every archive. It is written with both settings, outside check mode.
+    type: str
+    choices: [changed, always]
+    default: changed
   parallel_images:
     description: How many images are pushed at the same time.
     type: int
@@ -144,6 +175,12 @@ EXAMPLES = r"""
         ca_path: /etc/pki/mirror-ca.pem
     report_file: /srv/mirror/import-report.json
 
+- name: Resume an interrupted import, hashing again every archive (media not trusted between runs)
+  airgap.operatorhub.archive_import:
+    archive_dir: /media/usb/mirror
+    output_dir: /srv/mirror/manifests
+    verify: always
+
 - name: Push into another registry than the planned one; the cluster files are rewritten for it
   airgap.operatorhub.archive_import:
     archive_dir: /media/usb/mirror
@@ -183,11 +220,30 @@ bytes_sent:
   returned: always
   type: int
 archives_verified:
-  description: The archives whose size and sha256 matched C(contents.json).
+  description:
+    - The archives this run hashed, whose size and sha256 matched C(contents.json).
+    - With O(verify=changed), the archives an earlier run checked are in RV(archives_trusted) instead;
+      in check mode or with O(verify=always), every archive is here.
+  returned: always
+  type: list
+  elements: str
+  sample: [archive-0003.tar]
+archives_trusted:
+  description:
+    - The archives not hashed by this run because an earlier run's check passed and their file (size,
+      modification and change times, inode, device) and their sha256 in C(contents.json) are unchanged
+      since (O(verify=changed)).
   returned: always
   type: list
   elements: str
   sample: [archive-0001.tar, archive-0002.tar]
+verify_state_file:
+  description:
+    - Where the record of the archives checked is kept (see O(verify)); null in check mode, or when it
+      could neither be read nor written (a warning then says why).
+  returned: always
+  type: str
+  sample: /media/usb/mirror/.import-state.json
 dest:
   description: The registry and prefix the images were pushed under (O(dest), else the planned one).
   returned: always
@@ -219,6 +275,8 @@ summary:
     failed: 0
     cancelled: 0
     archives: 3
+    archives_verified: 1
+    archives_trusted: 2
     archive_bytes: 12884901888
     blobs_uploaded: 122
     blobs_mounted: 40
@@ -263,6 +321,7 @@ def archive_import_request(module):
         archive_dir=params["archive_dir"],
         dest=params.get("dest"),
         output_dir=params.get("output_dir"),
+        verify=params["verify"],
         transfer=transfer_settings(params),
         connection=connection_settings(params),
     )
@@ -276,6 +335,7 @@ def main():
             archive_dir=dict(type="path", required=True),
             dest=dict(type="str"),
             output_dir=dict(type="path"),
+            verify=dict(type="str", choices=["changed", "always"], default="changed"),
             **copy_options,
         ),
         supports_check_mode=True,

@@ -8,7 +8,8 @@ private registry, then the plan's files into ``output_dir``.
    every target (:mod:`.rewrite`).
 2. Every archive's size and sha256 is checked, streamed (:func:`.reader.verify_archives`). One
    damaged archive refuses the whole import before anything is pushed, naming each damaged
-   archive and the blobs the damage hit.
+   archive and the blobs the damage hit. With ``verify="changed"`` an archive an earlier run
+   hashed, and that nobody touched since, is trusted without hashing it again (:mod:`.verified`).
 3. Blobs the archives leave out (an incremental export) are looked for in the target and
    mounted where they are needed; one found nowhere fails the import, still before anything is
    pushed (:mod:`.base`).
@@ -20,7 +21,9 @@ private registry, then the plan's files into ``output_dir``.
 5. Only when every image is in, mapping.txt and the cluster files are written to ``output_dir``
    (rewritten for ``dest``): files for ``oc apply`` never point at a partial mirror.
 
-Check mode does steps 1-3 read-only and reports what would be pushed and written.
+Check mode does steps 1-3 read-only and reports what would be pushed and written. It hashes every
+archive whatever ``verify`` says (checking the archives on arrival is what it is run for) and
+records nothing.
 """
 
 from __future__ import annotations
@@ -41,9 +44,14 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.reader
     VerifyProgress,
     damage_error,
     load_contents,
+    trusted_archives,
     verify_archives,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.rewrite import DestRewriter, sync_manifests
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.verified import (
+    VERIFY_CHOICES,
+    VerifiedArchives,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import MappingEntry
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import (
     Progress,
@@ -79,12 +87,15 @@ class ArchiveImportRequest:
     archive_dir: str
     dest: Optional[str] = None
     output_dir: Optional[str] = None
+    verify: str = "changed"
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
 
     def __post_init__(self) -> None:
         if not self.archive_dir:
             raise ConfigError("archive_dir is required: the directory the export wrote, carried across the gap")
+        if self.verify not in VERIFY_CHOICES:
+            raise ConfigError(f"verify {self.verify!r}: one of {', '.join(VERIFY_CHOICES)}")
 
 
 @dataclass(frozen=True)
@@ -217,8 +228,18 @@ def _history(contents: Contents, rewriter: Optional[DestRewriter]) -> Tuple[Dict
     return repos, shipped
 
 
-def _verify(reader: ArchiveReader, archive_dir: str, transfer: TransferSettings) -> List[str]:
+@dataclass
+class _Checked:
+    """The archive check of this run: hashed, trusted from the record, and the record itself."""
+
+    verified: List[str]
+    trusted: List[str]
+    record: Optional[VerifiedArchives]
+
+
+def _verify(reader: ArchiveReader, archive_dir: str, request: ArchiveImportRequest, check_mode: bool) -> _Checked:
     contents = reader.contents
+    transfer = request.transfer
     report = None
     if transfer.report_file:
         path = transfer.report_file
@@ -230,12 +251,17 @@ def _verify(reader: ArchiveReader, archive_dir: str, transfer: TransferSettings)
             except OSError:
                 pass  # the run goes on; the final report says whether it could be written
 
-    progress = VerifyProgress(sum(a.size for a in contents.archives), len(contents.archives), report,
-                              transfer.progress_interval)
-    damages = verify_archives(reader, progress)
+    # check mode hashes everything and writes nothing: it is how archives are checked on arrival
+    record = None if check_mode else VerifiedArchives.load(archive_dir, [a.name for a in contents.archives])
+    trusted = trusted_archives(reader, record) if request.verify == "changed" else {}
+    progress = VerifyProgress(sum(a.size for a in contents.archives if a.name not in trusted),
+                              len(contents.archives), report, transfer.progress_interval)
+    damages = verify_archives(reader, progress, record, trusted)
     if damages:
         raise damage_error(archive_dir, damages, len(contents.archives))
-    return [a.name for a in contents.archives]
+    if record is None:
+        return _Checked([a.name for a in contents.archives], [], None)
+    return _Checked(record.verified, record.trusted, record)
 
 
 def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mode: bool = False) -> dict:
@@ -256,7 +282,7 @@ def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mod
                           f"{contents.dest} (e.g. {rewriter.unmatched[0]}), so they cannot be moved under "
                           f"{rewriter.new}; import without dest")
     reader = ArchiveReader(archive_dir, contents)
-    verified = _verify(reader, archive_dir, request.transfer)
+    verified = _verify(reader, archive_dir, request, check_mode)
 
     transfer = request.transfer
     pool = RegistryPool(auth, retries=request.connection.retries,
@@ -319,7 +345,9 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
     summary = {"images": len(report.images)}
     summary.update((status, len(by_status[status])) for status in STATUSES)
     summary.update({
-        "archives": len(verified),
+        "archives": len(contents.archives),
+        "archives_verified": len(verified.verified),
+        "archives_trusted": len(verified.trusted),
         "archive_bytes": sum(a.size for a in contents.archives),
         "blobs_uploaded": report.blobs_uploaded,
         "blobs_mounted": report.blobs_mounted,
@@ -338,7 +366,9 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
         "present": by_status["present"],
         "failures": failures,
         "bytes_sent": bytes_sent,
-        "archives_verified": verified,
+        "archives_verified": verified.verified,
+        "archives_trusted": verified.trusted,
+        "verify_state_file": verified.record.path if verified.record is not None else None,
         "dest": rewriter.new if rewriter is not None else contents.dest,
         "files": files["files"],
         "files_written": files["changed"],
@@ -353,8 +383,11 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
         result["msg"] = (f"{len(failures)} of {len(report.images)} images failed ({summary['copied']} pushed, "
                          f"{summary['present']} already present): {shown}{more}; the files for output_dir were not "
                          "written: run the import again once the failures are fixed (what landed is not sent again)")
-    progress.finish(report, extra={"failures": failures, "summary": summary, "archives_verified": verified})
+    progress.finish(report, extra={"failures": failures, "summary": summary, "archives_verified": verified.verified,
+                                   "archives_trusted": verified.trusted})
     warnings = list(auth.warnings)
+    if verified.record is not None and verified.record.write_error:
+        warnings.append(verified.record.write_error)
     if os.path.isdir(os.path.join(archive_dir, STATE_DIR)):
         warnings.append(f"{archive_dir} holds {STATE_DIR}/: the export that wrote it did not complete (an image failed "
                         "or it was interrupted), so the archives hold only the images it finished; run the export "

@@ -9,7 +9,8 @@ member's data offset), so a blob is streamed from there (a split blob from its p
 hashed on the way and refused at its end if it does not match its digest, as a blob read from a
 registry is (``_registry/blobs.py``). :func:`verify_archives` streams every archive through
 sha256 first; for an archive that fails, every blob and manifest whose bytes lie in it is hashed
-again to name the ones the damage hit (or to say that it hit only tar headers or padding).
+again to name the ones the damage hit (or to say that it hit only tar headers or padding). An
+archive an earlier run hashed, untouched since, is not hashed again (:mod:`.verified`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
     ManifestEntry,
     format_size,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.verified import Identity, VerifiedArchives
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import MAX_MANIFEST_BYTES
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Manifest, parse_manifest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import DigestMismatch, NotFound
@@ -189,10 +191,13 @@ class ArchiveReader:
         return True
 
 
-def _hash_file(path: str, on_bytes: Optional[Callable[[int], None]]) -> Tuple[int, str]:
+def _hash_file(path: str, on_bytes: Optional[Callable[[int], None]]
+               ) -> Tuple[int, str, os.stat_result, os.stat_result]:
+    """(bytes read, sha256 hex, the file's stat before and after the read)."""
     hasher = hashlib.sha256()
     count = 0
     with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
         while True:
             chunk = handle.read(CHUNK)
             if not chunk:
@@ -201,7 +206,8 @@ def _hash_file(path: str, on_bytes: Optional[Callable[[int], None]]) -> Tuple[in
             count += len(chunk)
             if on_bytes is not None:
                 on_bytes(len(chunk))
-    return count, hasher.hexdigest()
+        after = os.fstat(handle.fileno())
+    return count, hasher.hexdigest(), before, after
 
 
 def _locate(reader: ArchiveReader, archive: str, spans: List[Span], actual_size: int) -> List[Span]:
@@ -264,37 +270,76 @@ class VerifyProgress:
             self.report(self.snapshot())
 
 
-def verify_archives(reader: ArchiveReader, progress: Optional[VerifyProgress] = None) -> List[Damage]:
+def trusted_archives(reader: ArchiveReader, record: Optional[VerifiedArchives]) -> Dict[str, os.stat_result]:
+    """The archives ``record`` says an earlier run hashed and nothing touched since, with their stat."""
+    trusted: Dict[str, os.stat_result] = {}
+    if record is None:
+        return trusted
+    for archive in reader.contents.archives:
+        try:
+            stat = os.stat(reader.path(archive.name))
+        except OSError:
+            continue
+        if record.trusts(archive, stat):
+            trusted[archive.name] = stat
+    return trusted
+
+
+def verify_archives(reader: ArchiveReader, progress: Optional[VerifyProgress] = None,
+                    record: Optional[VerifiedArchives] = None,
+                    trusted: Optional[Dict[str, os.stat_result]] = None) -> List[Damage]:
     """Check every archive's size and sha256 (streamed); the damaged ones, each with the blobs
-    the damage hit. An empty list means every archive is as the export wrote it."""
+    the damage hit. An empty list means every archive is as the export wrote it.
+
+    With a ``record`` (a resumed import), the archives in ``trusted`` (:func:`trusted_archives`)
+    are not hashed again; each archive that passes is recorded, and saved at once, so that an
+    interrupted check keeps what it did. Each that fails is dropped from the record."""
     damages: List[Damage] = []
     spans = spans_by_archive(reader.contents)
+    trusted = trusted or {}
+
+    def damaged(damage: Damage) -> None:
+        damages.append(damage)
+        if record is not None:
+            record.forget(damage.archive)
+            record.save()
+
     for archive in reader.contents.archives:
         path = reader.path(archive.name)
+        if archive.name in trusted:
+            if record is not None:
+                record.trusted.append(archive.name)
+            if progress is not None:
+                progress.done_archives += 1
+            continue
         if progress is not None:
             progress.current = archive.name
         try:
             actual_size = os.path.getsize(path)
         except OSError:
-            damages.append(Damage(archive.name, "is missing from archive_dir",
-                                  list(spans[archive.name])))
+            damaged(Damage(archive.name, "is missing from archive_dir", list(spans[archive.name])))
             continue
         if actual_size != archive.size:
             reason = (f"has {actual_size} bytes instead of {archive.size} (truncated or still being copied)"
                       if actual_size < archive.size else f"has {actual_size} bytes instead of {archive.size}")
-            damages.append(Damage(archive.name, reason, _locate(reader, archive.name, spans[archive.name],
-                                                                actual_size)))
+            damaged(Damage(archive.name, reason, _locate(reader, archive.name, spans[archive.name], actual_size)))
             if progress is not None:
                 progress.add(archive.size)
             continue
+        checked_ns = time.time_ns()
         try:
-            dummy, digest = _hash_file(path, progress.add if progress is not None else None)
+            dummy, digest, before, after = _hash_file(path, progress.add if progress is not None else None)
         except OSError as exc:
-            damages.append(Damage(archive.name, f"cannot be read ({exc.strerror or exc})", []))
+            damaged(Damage(archive.name, f"cannot be read ({exc.strerror or exc})", []))
             continue
         if digest != archive.sha256:
-            damages.append(Damage(archive.name, f"has sha256 {digest}, not the {archive.sha256} the export recorded",
-                                  _locate(reader, archive.name, spans[archive.name], actual_size)))
+            damaged(Damage(archive.name, f"has sha256 {digest}, not the {archive.sha256} the export recorded",
+                           _locate(reader, archive.name, spans[archive.name], actual_size)))
+        elif Identity.of(before) != Identity.of(after):
+            damaged(Damage(archive.name, "changed while it was being checked (is it still being copied?)", []))
+        elif record is not None:
+            record.passed(archive, before, checked_ns)
+            record.save()
         if progress is not None:
             progress.done_archives += 1
             progress.maybe_report()
