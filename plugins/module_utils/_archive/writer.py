@@ -226,8 +226,9 @@ class ArchiveWriter:
     # --- writing -------------------------------------------------------------------------------
 
     def has(self, digest: str) -> bool:
-        with self.lock:
-            return digest in self.blobs or digest in self.manifests
+        # No lock: a blob can stream in for minutes under it, and callers hold their own locks
+        # (one dict lookup is atomic; an entry appears only once its member is complete).
+        return digest in self.blobs or digest in self.manifests
 
     def add_blob(self, digest: str, size: int, chunks: Iterable[bytes], media_type: Optional[str] = None) -> BlobEntry:
         """Write ``size`` bytes from ``chunks`` as the member(s) of ``digest``. The caller's
