@@ -252,6 +252,13 @@ in_history:
   returned: when O(archive_dir) is set
   type: list
   elements: dict
+already_archived:
+  description:
+    - With O(archive_dir), on a re-run that changes nothing, the images the export in O(archive_dir)
+      already holds with the same digest (those the history does not list as shipped).
+  returned: when O(archive_dir) is set and the run changed nothing
+  type: list
+  elements: dict
 archives:
   description: With O(archive_dir), every archive of the export, in order, with its size and sha256 (hex).
   returned: when O(archive_dir) is set

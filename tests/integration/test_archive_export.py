@@ -181,6 +181,9 @@ def test_small_archive_size_splits_only_the_large_blobs(image_set, plain_registr
     ref = lines[1].split("=")[1]
     skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
            f"docker://{plain_registry.host}/archive-split/app1:v1")
+    # without a history, a re-run finds the same digests archived there and changes nothing
+    again = export(lines, [plain_registry], directory, size=size, history=False)
+    assert not again["changed"] and len(again["already_archived"]) == 3 and again["archives"] == result["archives"]
 
 
 _DRIVER = r"""

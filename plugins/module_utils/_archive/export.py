@@ -298,6 +298,10 @@ def _result(request, entries, problems, auth, report, copier: ArchiveCopier, pro
         "bytes_written": copier.writer.bytes_written,
         "summary": summary,
     }
+    if unchanged and not check_mode:
+        # a re-run that found the same images archived there already (history off)
+        result["already_archived"] = missing
+        result["summary"]["already_archived"] = len(missing)
     if check_mode:
         result["missing"] = [] if unchanged else missing
         result["summary"]["would_archive"] = 0 if unchanged else len(missing)
