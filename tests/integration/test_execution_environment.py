@@ -53,7 +53,7 @@ def _names(lines):
 def _kubernetes_core():
     """kubernetes.core as the `ansible` package of requirements-cluster.txt installed it."""
     try:
-        import ansible_collections.kubernetes.core as core  # pylint: disable=import-outside-toplevel
+        from ansible_collections.kubernetes import core  # pylint: disable=import-outside-toplevel
     except ImportError:
         return None
     return os.path.dirname(os.path.abspath(core.__file__)) if core.__file__ else list(core.__path__)[0]
@@ -98,13 +98,10 @@ def test_execution_environment_context_holds_what_the_roles_need(tmp_path):
     _run(GALAXY, "collection", "install", "--no-deps", "--force", "--collections-path", str(collections),
          str(context / "_build" / "collections" / tarballs[0]), cwd=tmp_path)
     installed = collections / "ansible_collections" / "airgap" / "operatorhub"
-    for role in ("mirror",) + CLUSTER_ROLES:
-        if role in ("mirror_policies", "verify", "operator_install") and not (installed / "roles" / role).exists() \
-                and not os.path.isdir(os.path.join(ROOT, "roles", role)):
-            continue  # a role of issue 9 not in this clone yet: the tarball cannot hold it
+    for role in ("mirror", "import") + CLUSTER_ROLES:
         assert (installed / "roles" / role / "tasks" / "main.yml").is_file(), role
         assert (installed / "roles" / role / "meta" / "argument_specs.yml").is_file(), role
-    for playbook in ("mirror.yml", "configure_cluster.yml", "site.yml"):
+    for playbook in ("mirror.yml", "import.yml", "configure_cluster.yml", "site.yml"):
         assert (installed / "playbooks" / playbook).is_file(), playbook
     core = _kubernetes_core()
     if core is None:

@@ -16,10 +16,14 @@ sample images (default 6) and pushes them to the source under ``sample/``; write
 - DIR/auth.json: podman-style credentials for the target;
 - DIR/mapping.txt: ``SRC=DST`` lines, the first image by digest only, the rest by tag;
 - a sample operator catalog image ``sample/operator-index:v1`` in the source (FBC of the
-  packages sample-operator and other-operator over the sample images; ``catalog`` in lab.json).
+  packages sample-operator and other-operator over the sample images; ``catalog`` in lab.json);
+- unless ``--no-kube``: ``kube`` in lab.json, a TEST DOUBLE of an OpenShift cluster, the stand-in
+  API server with simulated nodes and OLM (:mod:`tests.support.kube_lab`: url, kubeconfig,
+  ca_path, pid), whose nodes reach the target registry only.
 
-``down`` stops both registries (only processes recorded in lab.json that are still
-docker-registry) and removes lab.json. ``up`` on a running lab takes it down first.
+``down`` stops both registries and the stand-in API server (only processes recorded in lab.json
+that are still docker-registry / kube_lab) and removes lab.json. ``up`` on a running lab takes it
+down first.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import signal
 import sys
 import time
 
+from . import kube_lab
 from .catalog_images import push_catalog
 from .images import make_image_set, push_image_set, pushed_ref, write_mapping
 from .pki import CertificateAuthority
@@ -50,13 +55,15 @@ def _alive_registry(pid: int) -> bool:
 
 
 def down(directory: str) -> list[int]:
-    """Stop the lab's registries; returns the pids that were stopped."""
+    """Stop the lab's registries and stand-in API server; returns the pids that were stopped."""
     path = os.path.join(directory, "lab.json")
     if not os.path.exists(path):
         return []
     with open(path) as f:
         lab = json.load(f)
     stopped = []
+    if kube_lab.stop(lab.get("kube")):
+        stopped.append(lab["kube"]["pid"])
     for side in ("source", "target"):
         pid = (lab.get(side) or {}).get("pid")
         if not pid or not _alive_registry(pid):
@@ -73,7 +80,7 @@ def down(directory: str) -> list[int]:
 
 
 def up(directory: str, count: int = 6, shared_layer_size: int = 1024 * 1024,
-       own_layer_size: int = 256 * 1024) -> dict:
+       own_layer_size: int = 256 * 1024, kube: bool = True) -> dict:
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     down(directory)
@@ -123,6 +130,10 @@ def up(directory: str, count: int = 6, shared_layer_size: int = 1024 * 1024,
         ],
     })
     _write_json(os.path.join(directory, "lab.json"), lab)
+    if kube:
+        # After lab.json names the target: the simulated nodes reach that registry only.
+        lab["kube"] = kube_lab.start(directory)
+        _write_json(os.path.join(directory, "lab.json"), lab)
     return lab
 
 
@@ -175,19 +186,24 @@ def main(argv: list[str] | None = None) -> int:
     p_up = sub.add_parser("up", help="start the registries and push sample images")
     p_up.add_argument("--dir", required=True)
     p_up.add_argument("--images", type=int, default=6)
+    p_up.add_argument("--no-kube", action="store_true", help="no stand-in API server (registries only)")
     p_down = sub.add_parser("down", help="stop the registries")
     p_down.add_argument("--dir", required=True)
     args = parser.parse_args(argv)
     if args.command == "up":
-        lab = up(args.dir, args.images)
+        lab = up(args.dir, args.images, kube=not args.no_kube)
         print(f"source  {lab['source']['url']}  ({len(lab['images'])} images under {SRC_PREFIX}/, "
               f"{lab['total_blob_bytes']} blob bytes)")
         print(f"target  {lab['target']['url']}  (user {lab['target']['username']}, CA {lab['ca_path']})")
         print(f"catalog {lab['catalog']}  (packages sample-operator, other-operator)")
+        if lab.get("kube"):
+            print(f"kube    {lab['kube']['url']}  (TEST DOUBLE: a stand-in API server with simulated nodes and OLM, "
+                  f"not a cluster; its nodes reach only the target {lab['target']['host']}; "
+                  f"kubeconfig {lab['kube']['kubeconfig']})")
         print(f"wrote   {os.path.join(os.path.abspath(args.dir), 'lab.json')}, {lab['auth_file']}, {lab['mapping']}")
     else:
         stopped = down(args.dir)
-        print(f"stopped {len(stopped)} registr{'y' if len(stopped) == 1 else 'ies'}")
+        print(f"stopped {len(stopped)} process{'' if len(stopped) == 1 else 'es'} (registries, stand-in API server)")
     return 0
 
 
