@@ -105,9 +105,10 @@ options:
         modified within a second before its check is not trusted later. What the record cannot see is
         damage below the file system, a failing disk or USB stick flipping a byte in place. Even then
         nothing damaged reaches the registry - every blob and manifest is hashed again while it streams
-        to the registry, and the image that needs a damaged blob fails naming it - but the import no
-        longer refuses that archive before pushing anything. Use V(always) when the archives sit on
-        media you do not trust between runs.
+        to the registry, and the image that needs a damaged blob fails naming it; that archive leaves the
+        record, so the next run hashes it and refuses it. What is lost is only that the import refuses
+        such an archive before pushing anything. Use V(always) when the archives sit on media you do not
+        trust between runs.
       - The record is C(.import-state.json) in O(archive_dir) when that directory is writable, else
         C($XDG_CACHE_HOME/airgap.operatorhub/import-state/<hash of the archive_dir path>.json)
         (C(~/.cache/...) when unset), see RV(verify_state_file). It is a cache - deleting it only makes the

@@ -199,7 +199,8 @@ def test_damage_the_record_cannot_see_is_caught_at_the_blob(image_set, registry_
                                                             tmp_path):
     """A byte flipped below the file system (simulated: the record rewritten to the damaged file's
     identity) leaves the archive trusted; the blob is still hashed as it streams, so the image
-    needing it fails naming the blob and the registry never stores it."""
+    needing it fails naming the blob and the registry never stores it. The archive leaves the
+    record, so the next run refuses it before pushing anything."""
     target = fault_proxy_factory(registry_factory(tls=True, auth="htpasswd"))
     prefix = f"{target.host}/imp"
     archive_dir = tmp_path / "archives"
@@ -228,6 +229,13 @@ def test_damage_the_record_cannot_see_is_caught_at_the_blob(image_set, registry_
     assert own not in target.uploaded_by_digest
     assert f"/v2/other/{held.name}/blobs/{own}" not in [p for m, p, code in target.log if m == "HEAD" and code == 200]
     assert len(result["pushed"]) == len(image_set.images) - 1
+    # the damaged archive left the record: the next run hashes it and refuses it before pushing
+    assert entry["archive"] not in json.loads(state_path.read_text())["archives"]
+    target.reset()
+    with pytest.raises(ArchiveError) as caught:
+        run_archive_import(_request(archive_dir, dest=other), _auth(target))
+    assert f"({entry['archive']})" in str(caught.value) and own in str(caught.value)
+    assert target.count() == 0
 
 
 _DRIVER = r"""

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.base import (
     Needed,
@@ -109,15 +110,25 @@ class _ArchivedSource(ImageReference):
 
 
 class _ArchiveClient:
-    """The source side of the copy engine: the archives, by digest."""
+    """The source side of the copy engine: the archives, by digest. ``on_damage(digest)`` is told
+    of a blob or manifest whose bytes no longer hash to its digest."""
 
     host = ARCHIVE_HOST
 
-    def __init__(self, reader: ArchiveReader):
+    def __init__(self, reader: ArchiveReader, on_damage: Optional[Callable[[str], None]] = None):
         self.reader = reader
+        self.on_damage = on_damage
+
+    def _damaged(self, digest: str) -> None:
+        if self.on_damage is not None:
+            self.on_damage(digest)
 
     def get_manifest(self, repo: str, ref: str):
-        return self.reader.read_manifest(ref)
+        try:
+            return self.reader.read_manifest(ref)
+        except DigestMismatch:
+            self._damaged(ref)
+            raise
 
     def head_manifest(self, repo: str, ref: str):
         entry = self.reader.manifests.get(ref)
@@ -129,16 +140,20 @@ class _ArchiveClient:
         entry = self.reader.blobs.get(digest)
         if entry is not None and size is not None and entry.size != size:
             raise DigestMismatch(f"blob {digest}: the archives hold {entry.size} bytes, its descriptor says {size}")
-        with self.reader.open_blob(digest, chunk_size) as chunks:
-            yield chunks
+        try:
+            with self.reader.open_blob(digest, chunk_size) as chunks:
+                yield chunks
+        except DigestMismatch:
+            self._damaged(digest)
+            raise
 
 
 class _ArchivePool:
     """The registry pool of the run, with the archives standing in for every source registry."""
 
-    def __init__(self, pool: RegistryPool, reader: ArchiveReader):
+    def __init__(self, pool: RegistryPool, reader: ArchiveReader, on_damage: Optional[Callable[[str], None]] = None):
         self._pool = pool
-        self._archive = _ArchiveClient(reader)
+        self._archive = _ArchiveClient(reader, on_damage)
 
     @property
     def auth(self) -> AuthStore:
@@ -264,6 +279,23 @@ def _verify(reader: ArchiveReader, archive_dir: str, request: ArchiveImportReque
     return _Checked(record.verified, record.trusted, record)
 
 
+def _forget_damaged(reader: ArchiveReader, record: Optional[VerifiedArchives]) -> Optional[Callable[[str], None]]:
+    """Damage found while pushing, in an archive trusted without hashing (damage its file identity
+    does not show): the archives holding the blob leave the record, so the next run hashes them
+    and refuses them naming the blob."""
+    if record is None:
+        return None
+    lock = threading.Lock()
+
+    def forget(digest: str) -> None:
+        with lock:
+            for archive in reader.archives_of(digest):
+                record.forget(archive)
+            record.save()
+
+    return forget
+
+
 def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mode: bool = False) -> dict:
     """Import ``request.archive_dir``; return the module result (see the module docstring)."""
     archive_dir = os.path.abspath(os.path.expanduser(request.archive_dir))
@@ -306,7 +338,7 @@ def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mod
                 mounted_bytes = mount_all(pool, base.mounts, transfer.parallel_layers)
             options = CopyOptions(parallel_images=transfer.parallel_images, parallel_layers=transfer.parallel_layers,
                                   continue_on_error=transfer.continue_on_error, dry_run=check_mode)
-            copier = Copier(_ArchivePool(pool, reader), options, progress)
+            copier = Copier(_ArchivePool(pool, reader, _forget_damaged(reader, verified.record)), options, progress)
             report = copier.run(entries)
     except KeyboardInterrupt as exc:
         partial = copier.last_report if copier is not None else None

@@ -128,6 +128,13 @@ class ArchiveReader:
             return manifest.size, [(manifest.archive, manifest.offset, manifest.size)]
         raise NotFound(f"{digest} is not in the archives of {self.archive_dir}")
 
+    def archives_of(self, digest: str) -> List[str]:
+        """The archives holding ``digest``'s bytes (several for a split blob)."""
+        try:
+            return sorted({archive for archive, dummy, dummy_size in self._pieces(digest)[1]})
+        except NotFound:
+            return []
+
     def _raw_chunks(self, pieces: List[Tuple[str, int, int]], chunk_size: int) -> Iterator[bytes]:
         for archive, offset, size in pieces:
             path = self.path(archive)

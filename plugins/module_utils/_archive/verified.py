@@ -19,15 +19,17 @@ timestamps unchanged.
 
 What the record cannot see is damage below the file system (a failing disk or USB stick flipping
 bits in place). Such damage is still caught: every blob and manifest is hashed again while it
-streams to the registry (:mod:`.reader`), so the image that needs it fails naming the blob and
-nothing damaged is stored. Only the promise "nothing pushed when an archive is damaged" is then
+streams to the registry (:mod:`.reader`), so the image that needs it fails naming the blob,
+nothing damaged is stored, and the archive leaves the record (``importer._forget_damaged``), so
+the next run hashes it and refuses it. Only the promise "nothing pushed when an archive is damaged" is then
 lost for that archive, which ``verify: always`` keeps.
 
 The record is ``archive_dir/.import-state.json`` when the directory is writable, else
 ``$XDG_CACHE_HOME/airgap.operatorhub/import-state/<sha256 of the directory's path>.json``
 (``~/.cache/...`` when unset); both are read, the newer check of an archive counting. It is a
 cache: unreadable, of another format or for another directory, it is ignored and the archives
-are hashed.
+are hashed. It adds no trust that the directory did not hold: whoever can write a record beside
+the archives can as well rewrite contents.json and the archives to match.
 """
 
 from __future__ import annotations
