@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 
 import pytest
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import reader
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ArchiveFile
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.verified import (
     RACY_NS,
@@ -17,6 +20,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.verifi
     VerifiedArchives,
     cache_state_path,
 )
+from tests.support.archives import write_archives
 
 SHA = "ab" * 32
 
@@ -122,3 +126,43 @@ def test_archives_no_longer_listed_are_dropped(archive):
     record.save()
     doc = json.loads((path.parent / STATE_FILE).read_text())
     assert list(doc["archives"]) == [listed.name]
+
+
+def test_an_interrupted_check_keeps_the_archives_it_finished(tmp_path, monkeypatch):
+    """Ctrl-C while the third archive is hashed: the two checked before are in the record."""
+    layout = tmp_path / "layout"
+    (layout / "blobs" / "sha256").mkdir(parents=True)
+    rng = random.Random(3)
+    descriptors = []
+    for data in (b'{"architecture":"amd64","os":"linux"}', rng.randbytes(6000), rng.randbytes(6000),
+                 rng.randbytes(6000)):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        (layout / "blobs" / "sha256" / digest[7:]).write_bytes(data)
+        descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest, "size": len(data)})
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": dict(descriptors[0], mediaType="application/vnd.oci.image.config.v1+json"),
+                           "layers": descriptors[1:]}).encode()
+    top = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    (layout / "blobs" / "sha256" / top[7:]).write_bytes(manifest)
+    out = tmp_path / "archives"
+    contents = write_archives(str(out), str(layout), [{"source": "quay.io/x/op:v1", "target": "m.example/olm/op:v1",
+                                                       "digest": top, "media_type": "application/vnd.oci.image."
+                                                       "manifest.v1+json"}], "m.example/olm", archive_size=20 * 1024)
+    names = [a["name"] for a in contents["archives"]]
+    assert len(names) >= 3
+    plain = reader._hash_file
+
+    def interrupted(path, on_bytes):
+        if os.path.basename(path) == names[2]:
+            raise KeyboardInterrupt
+        return plain(path, on_bytes)
+
+    monkeypatch.setattr(reader, "_hash_file", interrupted)
+    archives = reader.ArchiveReader(str(out), reader.load_contents(str(out)))
+    record = VerifiedArchives.load(str(out), names)
+    with pytest.raises(KeyboardInterrupt):
+        reader.verify_archives(archives, None, record, {})
+    doc = json.loads((out / STATE_FILE).read_text())
+    assert sorted(doc["archives"]) == names[:2]
+    assert {n: e["sha256"] for n, e in doc["archives"].items()} == {a["name"]: a["sha256"]
+                                                                    for a in contents["archives"][:2]}
