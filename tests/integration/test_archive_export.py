@@ -346,7 +346,7 @@ def test_second_export_holds_only_the_new_version(image_cache, plain_registry, t
     assert second["summary"]["blob_bytes_written"] == sum(new.blobs[d] for d in new_blobs)
 
 
-def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
+def test_mirror_role_to_archives(tmp_path, plain_registry, image_set):
     """The mirror role with mirror_archive_dir: a filtered catalog (its images, and the pruned catalog
     image built here) and a mapping file of extra images, exported into two archive directories,
     the cluster files beside; re-runs change nothing."""
@@ -371,7 +371,8 @@ def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
     playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "playbooks", "mirror.yml")
     results = {}
-    for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
+    # three of the four ways: check mode after a complete export is checked on the module above
+    for label, check in (("check", True), ("real", False), ("real-again", False)):
         run = run_playbook(str(tmp_path / label), playbook, extra_vars, check=check)
         assert run.rc == 0, (label, run.output[-3000:])
         facts = [t["result"]["ansible_facts"]["mirror_result"] for t in run.result["tasks"]
@@ -379,15 +380,14 @@ def test_mirror_role_to_archives_four_ways(tmp_path, plain_registry, image_set):
         results[label] = (run, facts[-1])
         if label == "check":
             assert not archive.exists(), "check mode wrote archives"
-    check, real, check2, real2 = (results[k][1] for k in ("check", "real", "check-again", "real-again"))
+    check, real = results["check"][1], results["real"][1]
     # the head bundle and its related image, and the pruned catalog
     assert check["changed"] and check["catalog_copy"]["would_archive"] == 3 and check["mapping_copy"]["would_archive"] == 1
     assert real["changed"] and real["catalog_copy"]["archived"] == 3 and real["mapping_copy"]["archived"] == 1
     assert real["archive_dirs"] == [str(archive), str(archive / "images")]
-    for label in ("check-again", "real-again"):
-        run, again = results[label]
-        assert run.result["stats"]["localhost"]["changed"] == 0, run.output
-        assert again["changed"] is False and again["catalog_copy"]["in_history"] == 3
+    run, again = results["real-again"]
+    assert run.result["stats"]["localhost"]["changed"] == 0, run.output[-3000:]
+    assert again["changed"] is False and again["catalog_copy"]["in_history"] == 3
     catalogs = check_contents(archive, size_limit=300 * 1024)
     assert len(catalogs.images) == 3 and catalogs.dest == TARGET
     pruned = yaml.safe_load((archive / fmt.MANIFESTS_DIR / "archive-demo-index" / "catalogSource.yaml").read_text())
