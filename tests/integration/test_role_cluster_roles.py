@@ -92,10 +92,6 @@ def cluster(kube_api, plain_registry, lab):
     from tests.support.kube_sims import install_simulators, stop_simulators
 
     sims = install_simulators(kube_api, [plain_registry], mcp=False)
-    if "install" not in sims:
-        from tests.support.kube_install_sim import InstallSimulator
-
-        sims["install"] = InstallSimulator(kube_api, sims["catalog"], sims["packages"]).install()
     _kubectl_apply(kube_api, lab["idms"])
     yield kube_api
     stop_simulators(sims)
@@ -163,15 +159,18 @@ def _short(task):
 def _chain(lab):
     """The tasks of the happy path: the catalog, its packages, an operator with Manual approval
     into a namespace of its own watching all namespaces; the facts the roles set are kept."""
+    catalog_sources = _include("catalog_sources", catalog_sources_list=[
+        {"name": "airgap-index", "image": lab["catalog"], "display_name": "Air gap lab", "publisher": "Lab"}])
+    # rendered four ways by test_role_cluster_render.py already
+    catalog_sources["when"] = "inventory_hostname != 'gitops'"
     return [
-        _include("catalog_sources", catalog_sources_list=[
-            {"name": "airgap-index", "image": lab["catalog"], "display_name": "Air gap lab", "publisher": "Lab"}]),
+        catalog_sources,
         _include("verify", verify_catalogs=[
             {"name": "airgap-index", "packages": ["sample-operator", "other-operator"], "min_count": 3}]),
         _include("operator_install", operator_install_package="other-operator", operator_install_source="airgap-index",
                  operator_install_namespace="other", operator_install_approval="Manual"),
         {"name": "Keep the facts", "ansible.builtin.set_fact": {
-            "kept": {"applied": "{{ catalog_sources_applied }}", "packages": "{{ verify_packages | default(none) }}",
+            "kept": {"applied": "{{ catalog_sources_applied | default(none) }}", "packages": "{{ verify_packages | default(none) }}",
                      "csv": "{{ operator_install_csv }}"}}},
     ]
 
@@ -180,8 +179,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     gitops = tmp_path / "gitops"
     hosts = _inventory_hosts(tmp_path, {
         "cluster": dict(FAST, cluster_kubeconfig=cluster.kubeconfig),
-        "gitops": {"catalog_sources_render_dir": str(gitops), "verify_render_dir": str(gitops),
-                   "operator_install_render_dir": str(gitops)},
+        "gitops": {"verify_render_dir": str(gitops), "operator_install_render_dir": str(gitops)},
     })
     play = _play(tmp_path, _chain(lab))
     runs = {}
@@ -216,7 +214,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
                 if _short(t) == "Keep the facts"][0]
     applied = [{"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]}]
     for label in runs:
-        assert kept(label, "gitops") == {"applied": applied, "packages": None, "csv": ""}
+        assert kept(label, "gitops") == {"applied": None, "packages": None, "csv": ""}
         # check mode reads the channel head from the catalog once it exists
         assert kept(label, "cluster") == {
             "applied": applied, "csv": "" if label == "check" else "other-operator.v0.2.0",
@@ -257,7 +255,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
         if docs[0]["kind"] != "Namespace":
             _assert_valid(docs[0])
         rendered[name] = docs[0]
-    assert sorted(rendered) == ["catalogsource-airgap-index.yaml", "namespace-other.yaml",
+    assert sorted(rendered) == ["namespace-other.yaml",
                                 "operatorgroup-other.yaml", "subscription-other-operator.yaml"]
     assert rendered["namespace-other.yaml"] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}
     assert rendered["operatorgroup-other.yaml"] == {
@@ -280,8 +278,9 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
                              "metadata": {"name": "airgap-index", "namespace": MARKETPLACE},
                              "spec": {"sourceType": "grpc", "image": lab["catalog"]}})
-    quick = dict(FAST, cluster_kubeconfig=cluster.kubeconfig, catalog_sources_wait_timeout=2, verify_wait_timeout=2,
-                 operator_install_wait_timeout=4)
+    # The simulations act at once, so most cases read once (a timeout of 0); the catalog one polls.
+    quick = dict(FAST, cluster_kubeconfig=cluster.kubeconfig, catalog_sources_wait_timeout=2, verify_wait_timeout=0,
+                 operator_install_wait_timeout=0)
     hosts = _inventory_hosts(tmp_path, {
         "missing-catalog": dict(quick, case="catalog_sources",
                                 catalog_sources_list=[{"name": "never-mirrored", "image": lab["missing_catalog"]}]),
@@ -293,6 +292,10 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         "unknown-channel": dict(quick, case="operator_install", operator_install_package="sample-operator",
                                 operator_install_source="airgap-index", operator_install_namespace="nochannel",
                                 operator_install_channel="beta"),
+        # verify's default: every CatalogSource catalog_sources applied, one package at least each
+        "applied-catalogs": dict(quick, case="verify", catalog_sources_applied=[
+            {"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]},
+            {"name": "never-there", "namespace": MARKETPLACE, "image": lab["missing_catalog"]}]),
         # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
         "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
@@ -320,6 +323,10 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     assert "sample-operator" not in message
     assert ("catalog openshift-operators/airgap-index (CatalogSource not found) serves 0 package(s), at least 1 wanted."
             in message), message
+
+    assert messages["applied-catalogs"] == (
+        "1 catalog(s) short of packages after 0 s: catalog openshift-marketplace/never-there (CatalogSource not found)"
+        " serves 0 package(s), at least 1 wanted."), messages["applied-catalogs"]
 
     message = messages["left-out-image"]
     assert message.startswith("operator broken-operator from openshift-marketplace/airgap-index not installed in broken: "
