@@ -296,6 +296,8 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         "applied-catalogs": dict(quick, case="verify", catalog_sources_applied=[
             {"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]},
             {"name": "never-there", "namespace": MARKETPLACE, "image": lab["missing_catalog"]}]),
+        "bad-names": dict(quick, case="operator_install", operator_install_package="sample-operator",
+                          operator_install_source="airgap-index", operator_install_namespace="Bad_Namespace"),
         # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
         "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
@@ -303,7 +305,7 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     })
     play = _play(tmp_path, [{"name": "Run the role of the case", "ansible.builtin.include_role": {
         "name": "airgap.operatorhub.{{ case }}"}}])
-    run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "4", "ANSIBLE_PIPELINING": "1"})
+    run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
     assert sorted(failed) == sorted(set(hosts) - {"automatic"}), (_failures(run), run.output[-3000:])
@@ -336,6 +338,9 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     # the images that are in the mirror are not named as failing
     assert message.count("ImagePullBackOff: ") == 1, message
     assert "Subscription broken-operator state UpgradePending" in message
+
+    assert "operator_install_namespace (Bad_Namespace)" in messages["bad-names"]
+    assert _short(failed["bad-names"]) == "Check the names and wait settings"
 
     message = messages["unknown-channel"]
     assert message == "package sample-operator has no channel beta in airgap-index; its channels: stable", message
