@@ -71,11 +71,16 @@ def lab(plain_registry, image_set, tmp_path_factory):
     write_operator_package(fbc, "other-operator", "alpha", [{"version": "0.2.0", "image": app2, "images": [app1]}])
     write_operator_package(fbc, "broken-operator", "stable", [
         {"version": "2.0.0", "image": app2, "images": [app1], "related": [left_out]}])
+    # a bundle image the mirror left out: OLM cannot unpack it
+    write_operator_package(fbc, "unpacked-operator", "stable", [
+        {"version": "3.0.0", "image": f"{UPSTREAM}/src/left-out-bundle@{image_set.image('app0').digest}",
+         "images": [app1]}])
     _ref, digest = push_catalog(fbc, work, plain_registry, "olm/airgap-index", "v1")
     return {
         "catalog": f"{UPSTREAM}/olm/airgap-index@{digest}",
         "missing_catalog": f"{UPSTREAM}/olm/never-mirrored-index@{digest}",
         "left_out": left_out,
+        "left_out_bundle": f"{UPSTREAM}/src/left-out-bundle@{image_set.image('app0').digest}",
         "idms": {"apiVersion": "config.openshift.io/v1", "kind": "ImageDigestMirrorSet",
                  "metadata": {"name": "idms-airgap"},
                  "spec": {"imageDigestMirrors": [
@@ -219,7 +224,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
         assert kept(label, "cluster") == {
             "applied": applied, "csv": "" if label == "check" else "other-operator.v0.2.0",
             "packages": {"airgap-index": [] if label == "check" else
-                         ["broken-operator", "other-operator", "sample-operator"]}}
+                         ["broken-operator", "other-operator", "sample-operator", "unpacked-operator"]}}
 
     # kubectl, an independent client, sees what the roles made.
     catalogs = _kubectl(cluster, "get", "catalogsource", "-n", MARKETPLACE)
@@ -227,7 +232,8 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     catalog = _get(cluster, "catalogsource", "airgap-index", "-n", MARKETPLACE)
     assert catalog["status"]["connectionState"]["lastObservedState"] == "READY"
     packages = _kubectl(cluster, "get", "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=airgap-index")
-    assert {line.split()[0] for line in packages.splitlines()[1:]} == {"broken-operator", "other-operator", "sample-operator"}
+    assert {line.split()[0] for line in packages.splitlines()[1:]} == {"broken-operator", "other-operator", "sample-operator",
+                                                                 "unpacked-operator"}
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert [line.split()[:2] + line.split()[-1:] for line in csvs[1:]] == [
         ["other", "other-operator.v0.2.0", "Succeeded"]], csvs
@@ -296,6 +302,8 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         "applied-catalogs": dict(quick, case="verify", catalog_sources_applied=[
             {"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]},
             {"name": "never-there", "namespace": MARKETPLACE, "image": lab["missing_catalog"]}]),
+        "left-out-bundle": dict(quick, case="operator_install", operator_install_package="unpacked-operator",
+                                operator_install_source="airgap-index", operator_install_namespace="unpacked"),
         "bad-names": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="Bad_Namespace"),
         # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
@@ -341,6 +349,13 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
 
     assert "operator_install_namespace (Bad_Namespace)" in messages["bad-names"]
     assert _short(failed["bad-names"]) == "Check the names and wait settings"
+
+    # OLM could not unpack the bundle: the InstallPlan failed (final), no CSV, no wait
+    message = messages["left-out-bundle"]
+    assert message.startswith("operator unpacked-operator from openshift-marketplace/airgap-index not installed in "
+                              "unpacked: no CSV unpacked-operator.v3.0.0 (InstallPlan failed); InstallPlan install-"), message
+    assert " phase Failed, Installed " in message and lab["left_out_bundle"] in message, message
+    assert "manifest unknown" in message and "Subscription unpacked-operator state " in message, message
 
     message = messages["unknown-channel"]
     assert message == "package sample-operator has no channel beta in airgap-index; its channels: stable", message
