@@ -232,8 +232,8 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     catalog = _get(cluster, "catalogsource", "airgap-index", "-n", MARKETPLACE)
     assert catalog["status"]["connectionState"]["lastObservedState"] == "READY"
     packages = _kubectl(cluster, "get", "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=airgap-index")
-    assert {line.split()[0] for line in packages.splitlines()[1:]} == {"broken-operator", "other-operator", "sample-operator",
-                                                                 "unpacked-operator"}
+    assert {line.split()[0] for line in packages.splitlines()[1:]} == {
+        "broken-operator", "other-operator", "sample-operator", "unpacked-operator"}
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert [line.split()[:2] + line.split()[-1:] for line in csvs[1:]] == [
         ["other", "other-operator.v0.2.0", "Succeeded"]], csvs
