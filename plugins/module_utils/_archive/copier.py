@@ -11,12 +11,11 @@ to that registry is left out. Phase 2 streams each missing blob from the source 
 :class:`.writer.ArchiveWriter`, once per run whatever the number of images that share it, then
 writes the image's manifests, children first.
 
-Sources are read in parallel (``parallel_layers`` blob threads) but the archive is written by one
-member at a time: a blob of up to 1 MiB is read whole first (its digest checked) and then
-written, so small blobs and configs overlap with the large one being written; a larger blob
-streams from the source straight into the archive while it holds the writer, its digest
-checked as the last chunk arrives (a mismatch cuts the member off again). Memory stays at a few
-MiB per blob thread.
+Sources are read in parallel (``parallel_layers`` blob threads), each blob written into the
+place the writer reserved for it as it arrives: a blob of up to 1 MiB is read whole first (its
+digest checked; a source that fails reserves nothing), a larger one streams from the source
+straight into the archive, its digest checked as the last chunk arrives (on a mismatch its place
+waits for the next try). Memory stays at about 1 MiB per blob thread.
 """
 
 from __future__ import annotations
@@ -189,11 +188,9 @@ class ArchiveCopier(Copier):
                 return BlobOutcome("present", 0, owner)
             writer.add_blob(blob.digest, blob.size, (data,), blob.media_type)
         else:
-            with writer.lock:
-                if writer.has(blob.digest):
-                    return BlobOutcome("present", 0, owner)
-                with self._source(plan, blob) as chunks:
-                    writer.add_blob(blob.digest, blob.size, chunks, blob.media_type)
+            # streamed from the source into its place in the archive, beside the other blobs in flight
+            with self._source(plan, blob) as chunks:
+                writer.add_blob(blob.digest, blob.size, chunks, blob.media_type)
         with self._record_lock:
             self.blobs_written += 1
             self.blob_bytes_written += blob.size

@@ -3,24 +3,30 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Size-limited tar archives of one OCI image layout, written as the blobs stream in.
 
-One :class:`ArchiveWriter` owns the archive files of an export. A blob is written as one tar
-member: its header (built by :mod:`tarfile`, pax only when a name or size needs it), then its
-bytes as they arrive from the source, then the padding to the next 512-byte block. Nothing is
-staged elsewhere on disk and at most one chunk is in memory. The sha256 of every archive is
-computed while writing; a member that fails half-way (digest mismatch, interrupt, short body)
-is cut off again with the file truncated and the hash state restored from before it.
+One :class:`ArchiveWriter` owns the archive files of an export. Every blob's size is known from
+its descriptor, so its member is *reserved* first, under the writer's lock: the header (built by
+:mod:`tarfile`, pax only when a name or size needs it) and the padding are written at once and
+the place of the data is set aside. The data is then written where it belongs (``os.pwrite``)
+as it arrives from the source, without the lock, so several blobs stream in at the same time,
+each straight from its source into its place: nothing is staged elsewhere on disk and at most
+one chunk per blob is in memory.
 
 A member goes into the current archive while it fits under ``max_size`` (keeping room for the
-two zero blocks that end a tar); otherwise the archive is ended and the next one started. Only
-a blob that cannot fit in an empty archive is split: into ``<member>.part-0001`` filling the
-current archive, then one part per archive.
+two zero blocks that end a tar); otherwise the archive is sealed and the next one started. Only a
+blob that cannot fit in an empty archive is split: into ``<member>.part-0001`` filling the current
+archive, then one part per archive. An archive is ended (its end blocks written, synced, its
+sha256 read back) once every member reserved in it is complete.
 
-Resume: every committed member (and every ended archive, with its size and sha256) is a line of
-``.state/journal.jsonl``. Lines are written in batches, each after an fsync of the archive
-data it names, so a line never points at data that could be lost. A killed export's successor
-with the same plan keeps everything the journal names: the open archive is truncated to its
-last committed member, its hash recomputed from disk, and the blobs already written are not
-fetched again (:meth:`ArchiveWriter.has`).
+A member whose data fails (digest mismatch, interrupt, short body) keeps its place: the next try
+of the same blob fills it. A place still empty when the export ends is renamed ``trash/...``
+(same header length), so every archive stays a valid tar and no blob name holds wrong bytes.
+
+Resume: every reservation and every completed member (and every ended archive) is a line of
+``.state/journal.jsonl``, written in batches after an fsync of the archives, so a line never
+points at data that could be lost. A killed export's successor with the same plan keeps
+everything the journal names: each archive is cut back to the end of its last journaled
+reservation, the places reserved and not completed are filled by the blobs they were for, and the
+blobs already complete are not fetched again (:meth:`ArchiveWriter.has`).
 """
 
 from __future__ import annotations
@@ -59,7 +65,8 @@ MIN_ARCHIVE_SIZE = 16 * 1024
 # A split blob starts in the current archive only when at least this much data fits there.
 MIN_PART = 4 * BLOCK
 JOURNAL = "journal.jsonl"
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+TRASH = "trash/"
 _READ = 1 << 20
 
 
@@ -78,21 +85,34 @@ def member_header(name: str, size: int) -> bytes:
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
 
 
-class _Mark:
-    """Where the writer stood before a member: enough to cut the member off again."""
+class _Region:
+    """The place of one member: per part, (archive number, header offset, data offset, data size)."""
 
-    def __init__(self, writer: "ArchiveWriter"):
-        self.number = writer._number
-        self.position = writer._position
-        self.hasher = writer._hasher.copy()
-        self.closed = len(writer.closed)
+    def __init__(self, digest: str, kind: str, size: int, media_type: Optional[str], spans: List[List[int]]):
+        self.digest = digest
+        self.kind = kind
+        self.size = size
+        self.media_type = media_type
+        self.spans = spans
+
+    def record(self) -> Dict[str, Any]:
+        return {"reserve": self.digest, "kind": self.kind, "size": self.size, "media_type": self.media_type,
+                "spans": self.spans}
+
+    def numbers(self) -> List[int]:
+        return [span[0] for span in self.spans]
+
+    @property
+    def key(self) -> Tuple[str, int, int]:
+        """Which place: the digest and where its first header is."""
+        return self.digest, self.spans[0][0], self.spans[0][1]
 
 
 class ArchiveWriter:
     """The archive files of one export in ``directory``; see the module docstring.
 
     ``fingerprint`` names the plan: a journal left by another plan is not resumed. Thread-safe:
-    members are written one at a time under :attr:`lock` (held while a blob streams in).
+    places are handed out under :attr:`lock`; data is written without it.
     """
 
     def __init__(self, directory: str, max_size: Optional[int], fingerprint: str, sync_interval: float = 2.0):
@@ -108,25 +128,30 @@ class ArchiveWriter:
         self.journal_path = os.path.join(self.state_dir, JOURNAL)
         self.blobs: Dict[str, BlobEntry] = {}
         self.manifests: Dict[str, ManifestEntry] = {}
-        self.closed: List[ArchiveFile] = []
+        self.ended: Dict[int, ArchiveFile] = {}
         self.bytes_written = 0  # by this run: headers, data and padding
         self.members_written = 0
         self.resumed = False
         self._number = 1
-        self._position = 0
-        self._hasher = hashlib.sha256()
-        self._file: Any = None
+        self._sizes: Dict[int, int] = {1: 0}  # reserved end of every archive not ended
+        self._pending: Dict[int, int] = {}  # archive -> places reserved there and not complete
+        self._slots: Dict[Tuple[str, int, int], _Region] = {}  # reserved, not complete, nobody writing
+        self._writing: Dict[str, _Region] = {}
+        self._fds: Dict[int, int] = {}
         self._journal: Any = None
-        self._pending: List[Dict[str, Any]] = []  # records of the member being written
-        self._unsynced: List[Dict[str, Any]] = []  # committed, not yet in the journal
+        self._unsynced: List[Dict[str, Any]] = []
         self._last_sync = time.monotonic()
         self._prepared = False
         self._load_journal()
 
+    @property
+    def closed(self) -> List[ArchiveFile]:
+        return [self.ended[n] for n in sorted(self.ended)]
+
     # --- resume ------------------------------------------------------------------------------
 
     def _load_journal(self) -> None:
-        """Take over what a killed run of the same plan committed, if its files are still there.
+        """Take over what a killed run of the same plan journaled, if its files are still there.
         Reads only: nothing is truncated or removed before the first write (:meth:`_prepare`)."""
         try:
             with open(self.journal_path, "rb") as handle:
@@ -141,62 +166,62 @@ class ArchiveWriter:
                 break  # a line cut by the kill, and anything after it
         if not records or records[0] != self._header():
             return
+        regions: Dict[Tuple[str, int, int], _Region] = {}
         blobs: Dict[str, BlobEntry] = {}
         manifests: Dict[str, ManifestEntry] = {}
-        closed: List[ArchiveFile] = []
-        end = 0
+        ended: Dict[int, ArchiveFile] = {}
+        sizes: Dict[int, int] = {}
         try:
             for record in records[1:]:
                 if "closed" in record:
-                    closed.append(ArchiveFile(record["closed"], record["size"], record["sha256"]))
-                    end = 0
-                elif record.get("kind") == "manifest":
-                    manifests[record["digest"]] = ManifestEntry(record["digest"], record["size"], record["media_type"],
-                                                                record["archive"], record["offset"])
-                    end = record["end"]
-                else:
-                    parts = tuple(BlobPart(*p) for p in record.get("parts") or ())
-                    blobs[record["digest"]] = BlobEntry(record["digest"], record["size"], record["archive"],
-                                                        record["offset"], record.get("media_type"), parts)
-                    end = record["end"]
-        except (KeyError, TypeError):
+                    archive = ArchiveFile(record["closed"], record["size"], record["sha256"])
+                    ended[archive_number(archive.name)] = archive
+                elif "reserve" in record:
+                    region = _Region(record["reserve"], record["kind"], record["size"], record["media_type"],
+                                     [list(s) for s in record["spans"]])
+                    regions[region.key] = region
+                    for number, _header, data, size in region.spans:
+                        sizes[number] = max(sizes.get(number, 0), data + padded(size))
+                elif "done" in record:
+                    region = regions.pop((record["done"], record["at"][0], record["at"][1]))
+                    self._entry(region, blobs, manifests)
+        except (KeyError, TypeError, ValueError, ArchiveError):
             return
-        for archive in closed:
+        for number, archive in ended.items():
             if _size_of(os.path.join(self.directory, archive.name)) != archive.size:
                 return  # an ended archive is gone or changed: start again
-        number = len(closed) + 1
-        current = _size_of(os.path.join(self.directory, archive_name(number)))
-        if end and (current is None or current < end):
-            return
-        self.blobs, self.manifests, self.closed = blobs, manifests, closed
-        self._number, self._position = number, end
+        for number, size in sizes.items():
+            if number not in ended and (_size_of(self._path(number)) or 0) < size:
+                return
+        self.blobs, self.manifests, self.ended = blobs, manifests, ended
+        self._slots = regions
+        self._sizes = {n: s for n, s in sizes.items() if n not in ended}
+        self._number = max([1] + list(sizes) + [n + 1 for n in ended])
+        self._sizes.setdefault(self._number, 0)
+        for region in regions.values():
+            for number in region.numbers():
+                self._pending[number] = self._pending.get(number, 0) + 1
         self.resumed = True
 
     def _header(self) -> Dict[str, Any]:
         return {"journal": JOURNAL_VERSION, "plan": self.fingerprint, "archive_size": self.max_size}
 
     def _prepare(self) -> None:
-        """Before the first write: truncate a resumed archive to its last committed member (and
-        hash what stays), or clear the directory of an earlier export and start a journal."""
+        """Before the first write: cut resumed archives back to their journaled places (and end
+        those that are complete), or clear the directory of an earlier export and start a journal."""
         if self._prepared:
             return
         self._prepared = True
         os.makedirs(self.directory, exist_ok=True)
         if self.resumed:
             self._remove_archives(after=self._number)
-            path = self._path(self._number)
-            self._file = open(path, "r+b" if os.path.exists(path) else "w+b")
-            self._file.truncate(self._position)
-            self._file.seek(0)
-            remaining = self._position
-            while remaining:
-                chunk = self._file.read(min(_READ, remaining))
-                if not chunk:
-                    raise ArchiveError(f"{path} ended before byte {self._position} while resuming")
-                self._hasher.update(chunk)
-                remaining -= len(chunk)
-            self._file.seek(self._position)
+            for number, size in self._sizes.items():
+                self._fds[number] = os.open(self._path(number), os.O_RDWR | os.O_CREAT, 0o644)
+                os.ftruncate(self._fds[number], size)
             self._journal = open(self.journal_path, "ab")
+            for number in sorted(self._sizes):
+                if number < self._number and not self._pending.get(number):
+                    self._end(number)
             return
         self._remove_archives(after=0)
         try:
@@ -209,7 +234,7 @@ class ArchiveWriter:
         self._journal.write(json.dumps(self._header()).encode() + b"\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
-        self._file = open(self._path(1), "w+b")
+        self._fds[1] = os.open(self._path(1), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def _remove_archives(self, after: int) -> None:
         for name in os.listdir(self.directory):
@@ -223,64 +248,37 @@ class ArchiveWriter:
     def _path(self, number: int) -> str:
         return os.path.join(self.directory, archive_name(number))
 
-    # --- writing -------------------------------------------------------------------------------
+    # --- places ---------------------------------------------------------------------------------
 
     def has(self, digest: str) -> bool:
-        # No lock: a blob can stream in for minutes under it, and callers hold their own locks
-        # (one dict lookup is atomic; an entry appears only once its member is complete).
+        # No lock: callers hold their own locks (one dict lookup is atomic, and an entry appears
+        # only once its member is complete).
         return digest in self.blobs or digest in self.manifests
-
-    def add_blob(self, digest: str, size: int, chunks: Iterable[bytes], media_type: Optional[str] = None) -> BlobEntry:
-        """Write ``size`` bytes from ``chunks`` as the member(s) of ``digest``. The caller's
-        chunks check the digest (the registry client does as the last chunk arrives); here the
-        count is checked. On any exception the member is cut off and the exception re-raised."""
-        with self.lock:
-            existing = self.blobs.get(digest)
-            if existing is not None:
-                return existing
-            spans = self._write(digest, size, chunks)
-            archive, offset = spans[0][0], spans[0][1]
-            parts = tuple(BlobPart(a, o, s) for a, o, s in spans) if len(spans) > 1 else ()
-            entry = BlobEntry(digest, size, archive, offset, media_type, parts)
-            self.blobs[digest] = entry
-            record = {"kind": "blob", "digest": digest, "size": size, "media_type": media_type, "archive": archive,
-                      "offset": offset, "parts": [[a, o, s] for a, o, s in spans] if parts else [],
-                      "end": self._position}
-            self._commit(record)
-            return entry
-
-    def add_manifest(self, digest: str, data: bytes, media_type: str) -> ManifestEntry:
-        """Write a manifest (already digest-checked by the registry client) as a member."""
-        with self.lock:
-            existing = self.manifests.get(digest)
-            if existing is not None:
-                return existing
-            spans = self._write(digest, len(data), (data,), split=False)
-            entry = ManifestEntry(digest, len(data), media_type, spans[0][0], spans[0][1])
-            self.manifests[digest] = entry
-            self._commit({"kind": "manifest", "digest": digest, "size": len(data), "media_type": media_type,
-                          "archive": entry.archive, "offset": entry.offset, "end": self._position})
-            return entry
 
     def _room(self) -> Optional[int]:
         """Bytes that still fit in the current archive (its end blocks set aside); None: no limit."""
         if self.max_size is None:
             return None
-        return self.max_size - self._position - END_OF_ARCHIVE
+        return self.max_size - self._sizes[self._number] - END_OF_ARCHIVE
 
-    def _write(self, digest: str, size: int, chunks: Iterable[bytes], split: bool = True) -> List[Tuple[str, int, int]]:
-        """Write the member(s); [(archive, data offset, data size)] per part."""
+    def _place(self, name: str, size: int) -> List[int]:
+        """Reserve a member at the end of the current archive: header and padding written now."""
+        number = self._number
+        header = member_header(name, size)
+        start = self._sizes[number]
+        data = start + len(header)
+        os.pwrite(self._fds[number], header, start)
+        pad = padded(size) - size
+        if pad:
+            os.pwrite(self._fds[number], b"\0" * pad, data + size)
+        self._sizes[number] = data + padded(size)
+        self._pending[number] = self._pending.get(number, 0) + 1
+        self.bytes_written += len(header) + pad
+        return [number, start, data, size]
+
+    def _reserve(self, digest: str, kind: str, size: int, media_type: Optional[str], split: bool) -> _Region:
         self._prepare()
-        mark = _Mark(self)
-        try:
-            return self._write_parts(digest, size, iter(chunks), split)
-        except BaseException:
-            self._rollback(mark)
-            raise
-
-    def _write_parts(self, digest: str, size: int, chunks, split: bool) -> List[Tuple[str, int, int]]:
-        whole = member_header(blob_member(digest), size)
-        need = len(whole) + padded(size)
+        need = len(member_header(blob_member(digest), size)) + padded(size)
         room = self._room()
         if room is not None and need > room:
             fits_alone = need <= self.max_size - END_OF_ARCHIVE
@@ -288,123 +286,169 @@ class ArchiveWriter:
                 if not fits_alone:
                     raise ArchiveError(f"{digest} ({size} bytes) does not fit in an archive of "
                                        f"{format_size(self.max_size)}: give a larger archive_size")
-                if self._position:
+                if self._sizes[self._number]:
                     self._next_archive()
             elif room - 2 * BLOCK < MIN_PART:
                 self._next_archive()
         room = self._room()
-        if room is None or len(whole) + padded(size) <= room:
-            offset = self._member(whole, size, chunks)
-            return [(archive_name(self._number), offset, size)]
-        spans: List[Tuple[str, int, int]] = []
-        left = size
-        part = 0
+        if room is None or need <= room:
+            spans = [self._place(blob_member(digest), size)]
+        else:
+            spans, left, part = [], size, 0
+            while left:
+                part += 1
+                if part > 1:
+                    self._next_archive()
+                name = part_member(digest, part)
+                take = min(left, (self._room() - len(member_header(name, size))) // BLOCK * BLOCK)
+                if take <= 0:
+                    raise ArchiveError(f"archive_size {format_size(self.max_size)} leaves no room for part {part} "
+                                       f"of {digest}: give a larger archive_size")
+                spans.append(self._place(name, take))
+                left -= take
+        region = _Region(digest, kind, size, media_type, spans)
+        self._unsynced.append(region.record())
+        return region
+
+    def _next_archive(self) -> None:
+        """Seal the current archive (ended once its members are complete) and start the next."""
+        sealed = self._number
+        self._number += 1
+        self._sizes[self._number] = 0
+        self._fds[self._number] = os.open(self._path(self._number), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        if not self._pending.get(sealed):
+            self._end(sealed)
+
+    def _end(self, number: int) -> None:
+        """End a sealed archive: end blocks, fsync, sha256 read back from the file."""
+        fd, size = self._fds.pop(number), self._sizes.pop(number)
+        os.pwrite(fd, b"\0" * END_OF_ARCHIVE, size)
+        os.ftruncate(fd, size + END_OF_ARCHIVE)
+        self.bytes_written += END_OF_ARCHIVE
+        os.fsync(fd)
+        hasher = hashlib.sha256()
+        offset = 0
+        while True:
+            chunk = os.pread(fd, _READ, offset)
+            if not chunk:
+                break
+            hasher.update(chunk)
+            offset += len(chunk)
+        os.close(fd)
+        archive = ArchiveFile(archive_name(number), size + END_OF_ARCHIVE, hasher.hexdigest())
+        self.ended[number] = archive
+        self._unsynced.append({"closed": archive.name, "size": archive.size, "sha256": archive.sha256})
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def add_blob(self, digest: str, size: int, chunks: Iterable[bytes], media_type: Optional[str] = None) -> BlobEntry:
+        """Write ``size`` bytes from ``chunks`` as the member(s) of ``digest``, in its place,
+        without holding the lock while they arrive. The caller's chunks check the digest (the
+        registry client does as the last chunk arrives); here the count is checked. On any
+        exception the place stays reserved for the next try, and the exception is re-raised."""
+        region = self._take(digest, "blob", size, media_type)
+        if region is None:
+            return self.blobs[digest]
+        self._fill(region, chunks)
+        return self.blobs[digest]
+
+    def add_manifest(self, digest: str, data: bytes, media_type: str) -> ManifestEntry:
+        """Write a manifest (already digest-checked by the registry client) as a member."""
+        region = self._take(digest, "manifest", len(data), media_type)
+        if region is None:
+            return self.manifests[digest]
+        self._fill(region, (data,))
+        return self.manifests[digest]
+
+    def _take(self, digest: str, kind: str, size: int, media_type: Optional[str]) -> Optional[_Region]:
+        with self.lock:
+            if digest in self.blobs or digest in self.manifests:
+                return None
+            if digest in self._writing:
+                raise ArchiveError(f"{digest} is being written by another thread")
+            key = next((k for k, r in self._slots.items() if k[0] == digest and r.size == size and r.kind == kind), None)
+            region = self._slots.pop(key) if key is not None else None
+            if region is None:
+                region = self._reserve(digest, kind, size, media_type, split=kind == "blob")
+            else:
+                self._prepare()
+                self._rename(region, trash=False)  # an earlier finish may have renamed it
+            self._writing[digest] = region
+            return region
+
+    def _fill(self, region: _Region, chunks: Iterable[bytes]) -> None:
+        try:
+            written = self._stream(region, iter(chunks))
+        except BaseException:
+            with self.lock:
+                del self._writing[region.digest]
+                self._slots[region.key] = region
+            raise
+        with self.lock:
+            del self._writing[region.digest]
+            self.bytes_written += written
+            self._entry(region, self.blobs, self.manifests)
+            self.members_written += 1
+            self._unsynced.append({"done": region.digest, "at": region.spans[0][:2]})
+            for number in region.numbers():
+                self._pending[number] -= 1
+                if number < self._number and number in self._sizes and not self._pending[number]:
+                    self._end(number)
+            if any("closed" in r for r in self._unsynced) or time.monotonic() - self._last_sync >= self.sync_interval:
+                self.sync()
+
+    def _stream(self, region: _Region, chunks) -> int:
         buffered = b""
-        while left:
-            part += 1
-            if part > 1:
-                self._next_archive()
-            header = member_header(part_member(digest, part), size)  # the longest header it can need
-            take = min(left, (self._room() - len(header)) // BLOCK * BLOCK)
-            if take <= 0:
-                raise ArchiveError(f"archive_size {format_size(self.max_size)} leaves no room for part {part} of "
-                                   f"{digest}: give a larger archive_size")
-            header = member_header(part_member(digest, part), take)
-            buffered, offset = self._member_from(header, take, chunks, buffered)
-            spans.append((archive_name(self._number), offset, take))
-            left -= take
-        self._check_exhausted(chunks, buffered, size)
-        return spans
-
-    def _member(self, header: bytes, size: int, chunks) -> int:
-        buffered, offset = self._member_from(header, size, chunks, b"")
-        self._check_exhausted(chunks, buffered, size)
-        return offset
-
-    def _member_from(self, header: bytes, size: int, chunks, buffered: bytes) -> Tuple[bytes, int]:
-        """Write a header and ``size`` data bytes (``buffered`` first, then from ``chunks``) and the
-        padding; returns what was read past ``size`` and the data offset."""
-        self._put(header)
-        offset = self._position
-        left = size
-        while left:
-            if not buffered:
-                try:
-                    buffered = next(chunks)
-                except StopIteration:
-                    raise ArchiveError(f"the source sent {size - left} bytes of a {size}-byte member: "
-                                       "the blob is shorter than its descriptor says") from None
-                buffered = bytes(buffered)
-            piece, buffered = buffered[:left], buffered[left:]
-            self._put(piece)
-            left -= len(piece)
-            if self._unsynced and time.monotonic() - self._last_sync >= self.sync_interval:
-                self.sync()  # a long blob does not hold back the journal of the ones before it
-        pad = padded(size) - size
-        if pad:
-            self._put(b"\0" * pad)
-        return buffered, offset
-
-    def _check_exhausted(self, chunks, buffered: bytes, size: int) -> None:
+        for number, _header, offset, size in region.spans:
+            fd = self._fds[number]
+            left = size
+            while left:
+                if not buffered:
+                    try:
+                        buffered = bytes(next(chunks))
+                    except StopIteration:
+                        raise ArchiveError(f"the source sent {region.size - self._left(region, number, left)} bytes "
+                                           f"of a {region.size}-byte member: the blob is shorter than its "
+                                           "descriptor says") from None
+                piece, buffered = buffered[:left], buffered[left:]
+                os.pwrite(fd, piece, offset + size - left)
+                left -= len(piece)
         # Reading on lets the client check the digest after the last chunk (and refuse extra bytes).
         extra = len(buffered) + sum(len(chunk) for chunk in chunks)
         if extra:
-            raise ArchiveError(f"the source sent {size + extra} bytes for a {size}-byte blob: refused")
+            raise ArchiveError(f"the source sent {region.size + extra} bytes for a {region.size}-byte blob: refused")
+        return region.size
 
-    def _put(self, data: bytes) -> None:
-        self._file.write(data)
-        self._hasher.update(data)
-        self._position += len(data)
-        self.bytes_written += len(data)
+    @staticmethod
+    def _left(region: _Region, number: int, left: int) -> int:
+        """Bytes still missing when part ``number`` lacked ``left``."""
+        missing, counting = 0, False
+        for span in region.spans:
+            if span[0] == number:
+                counting = True
+                missing += left
+            elif counting:
+                missing += span[3]
+        return missing
 
-    def _next_archive(self) -> None:
-        self._end_archive()
-        self._number += 1
-        self._file = open(self._path(self._number), "w+b")
-        self._position = 0
-        self._hasher = hashlib.sha256()
-
-    def _end_archive(self) -> ArchiveFile:
-        self._put(b"\0" * END_OF_ARCHIVE)
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        archive = ArchiveFile(archive_name(self._number), self._position, self._hasher.hexdigest())
-        self.closed.append(archive)
-        self._pending.append({"closed": archive.name, "size": archive.size, "sha256": archive.sha256})
-        return archive
-
-    def _rollback(self, mark: _Mark) -> None:
-        if self._file is not None and not self._file.closed:
-            self._file.close()
-        for number in range(mark.number + 1, self._number + 1):
-            try:
-                os.unlink(self._path(number))
-            except OSError:
-                pass
-        self._number, self._position, self._hasher = mark.number, mark.position, mark.hasher
-        del self.closed[mark.closed:]
-        self._pending = []
-        self._file = open(self._path(self._number), "r+b")
-        self._file.truncate(self._position)
-        self._file.seek(self._position)
-
-    def _commit(self, record: Dict[str, Any]) -> None:
-        self.members_written += 1
-        self._unsynced.extend(self._pending)
-        self._unsynced.append(record)
-        self._pending = []
-        if self._unsynced and (any("closed" in r for r in self._unsynced)
-                               or time.monotonic() - self._last_sync >= self.sync_interval):
-            self.sync()
+    @staticmethod
+    def _entry(region: _Region, blobs: Dict[str, BlobEntry], manifests: Dict[str, ManifestEntry]) -> None:
+        first = region.spans[0]
+        if region.kind == "manifest":
+            manifests[region.digest] = ManifestEntry(region.digest, region.size, region.media_type or "",
+                                                     archive_name(first[0]), first[2])
+            return
+        parts = tuple(BlobPart(archive_name(n), data, size) for n, _h, data, size in region.spans)
+        blobs[region.digest] = BlobEntry(region.digest, region.size, archive_name(first[0]), first[2],
+                                         region.media_type, parts if len(parts) > 1 else ())
 
     def sync(self) -> None:
-        """Make the committed members durable: fsync the archive, then journal them."""
+        """Make what is journaled durable: fsync the archives, then append the journal lines."""
         with self.lock:
             if not self._unsynced or self._journal is None:
                 return
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            for fd in self._fds.values():
+                os.fsync(fd)
             self._journal.write(b"".join(json.dumps(r).encode() + b"\n" for r in self._unsynced))
             self._journal.flush()
             os.fsync(self._journal.fileno())
@@ -413,35 +457,58 @@ class ArchiveWriter:
 
     # --- the end -------------------------------------------------------------------------------
 
+    def _rename(self, region: _Region, trash: bool) -> None:
+        """Write the headers of ``region`` again: under its blob names, or (``trash``) out of blobs/
+        with names of the same length, so that a place nobody filled holds no blob name."""
+        for part, (number, header, _data, size) in enumerate(region.spans, start=1):
+            name = blob_member(region.digest) if len(region.spans) == 1 else part_member(region.digest, part)
+            block = member_header(TRASH + name[len("blobs/"):] if trash else name, size)
+            if len(block) != len(member_header(name, size)):  # pragma: no cover - names of one length
+                raise ArchiveError(f"cannot rename the unused member {name}")
+            os.pwrite(self._fds[number], block, header)
+
     def finish(self, index: bytes) -> List[ArchiveFile]:
-        """Write ``oci-layout`` and ``index.json`` into the last archive (a new one when they do
-        not fit) and end it; returns every archive. Not journaled: a resumed run cuts them off."""
+        """Rename the places still empty, write ``oci-layout`` and ``index.json`` into the last
+        archive (a new one when they do not fit) and end every archive; returns them in order.
+        The metadata members are not journaled: a resumed run cuts them off."""
         with self.lock:
             self._prepare()
-            self.sync()
-            members = [(member_header(OCI_LAYOUT_MEMBER, len(OCI_LAYOUT_CONTENT)), OCI_LAYOUT_CONTENT),
-                       (member_header(INDEX_MEMBER, len(index)), index)]
-            need = sum(len(h) + padded(len(d)) for h, d in members)
+            if self._writing:
+                raise ArchiveError(f"{len(self._writing)} blob(s) still being written")
+            for region in self._slots.values():
+                self._rename(region, trash=True)
+                for number in region.numbers():
+                    self._pending[number] -= 1
+            self._slots = {}
+            members = [(OCI_LAYOUT_MEMBER, OCI_LAYOUT_CONTENT), (INDEX_MEMBER, index)]
+            need = sum(len(member_header(n, len(d))) + padded(len(d)) for n, d in members)
             room = self._room()
             if room is not None and need > room:
                 if need > self.max_size - END_OF_ARCHIVE:
                     raise ArchiveError(f"index.json ({len(index)} bytes) does not fit in an archive of "
                                        f"{format_size(self.max_size)}: give a larger archive_size")
                 self._next_archive()
-            for header, data in members:
-                self._member(header, len(data), iter((data,)))
-            self._end_archive()
-            self._pending = []
-            self._file = None
+            for name, data in members:
+                number, _header, offset, size = self._place(name, len(data))
+                os.pwrite(self._fds[number], data, offset)
+                self.bytes_written += size
+                self._pending[number] -= 1
+            # journal what is complete first: the ended archives below are not (a re-run cuts them off)
+            self.sync()
+            for number in sorted(self._sizes):
+                self._end(number)
+            self._unsynced = []
             self.close()
-            return list(self.closed)
+            return self.closed
 
     def close(self) -> None:
-        """Journal what is committed and close the files (after an interrupt or a failure too)."""
+        """Journal what is complete and close the files (after an interrupt or a failure too)."""
         with self.lock:
-            if self._file is not None and not self._file.closed:
+            if self._fds:
                 self.sync()
-                self._file.close()
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds = {}
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None
