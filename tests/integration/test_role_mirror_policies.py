@@ -5,10 +5,10 @@
 tests/support/kube_apiserver.py) whose MachineConfigPools are played by the simulated Machine
 Config Operator (tests/support/kube_mcp_sim.py, one step after each poll of the pools).
 
-One inventory holds an OpenShift 4.16 cluster (ImageDigestMirrorSet + ImageTagMirrorSet), a 4.12
-cluster (ImageContentSourcePolicy) and a GitOps host (render-only mode), run the four ways of the
-house style; then one run holds the failures: a degraded pool, a paused pool that never updates
-(timeout), and inputs refused before anything is applied. The policy files are written as
+One inventory holds an OpenShift 4.16 cluster (ImageDigestMirrorSet + ImageTagMirrorSet) and a
+GitOps host (render-only mode), run the four ways of the house style; then one run holds a 4.12
+cluster (ImageContentSourcePolicy) and the failures: a degraded pool, a paused pool that never
+updates (timeout), and inputs refused before anything is applied. The policy files are written as
 catalog_mirror writes them (its mirror set builder), three catalog directories, two of them with
 oc-mirror's names so that their objects merge. What the clusters hold is read with kubectl, and
 every object validated against its real CRD.
@@ -148,84 +148,69 @@ def write_play(tmp_path, hosts):
     return str(play)
 
 
-def test_mirror_policies_four_ways_on_416_412_and_gitops(kube_api, tmp_path):
+def test_mirror_policies_four_ways_on_416_and_gitops(kube_api, tmp_path):
     manifests, gitops = tmp_path / "manifests", tmp_path / "gitops"
     write_manifests(manifests)
-    with KubeApiServer(openshift_version="4.12.45") as old_api:
-        sims = {"ocp416": MachineConfigPoolSimulator(kube_api, step_seconds=None, step_per_poll=True).install(),
-                "ocp412": MachineConfigPoolSimulator(old_api, step_seconds=None, step_per_poll=True).install()}
-        apis = {"ocp416": kube_api, "ocp412": old_api}
-        try:
-            seeded = {host: pools(api) for host, api in apis.items()}
-            play = write_play(tmp_path, {
-                "ocp416": {"cluster_kubeconfig": kube_api.kubeconfig},
-                "ocp412": {"cluster_kubeconfig": old_api.kubeconfig},
-                "gitops": {"mirror_policies_render_dir": str(gitops), "mirror_policies_openshift_version": "4.14"},
-            })
-            extra = {"mirror_policies_manifests_dir": str(manifests), "mirror_policies_wait_delay": 1,
-                     "mirror_policies_wait_timeout": 600}
-            runs, last = {}, None
-            for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
-                before = {host: pools(api) for host, api in apis.items()}
-                run = last = run_playbook(str(tmp_path / label), play, extra, check=check,
-                                          hosts=("ocp416", "ocp412", "gitops"),
-                                          env={"ANSIBLE_DIFF_ALWAYS": "1", "ANSIBLE_PIPELINING": "1"})
-                assert run.rc == 0, (label, run.output)
-                first = label in ("check", "real")
-                applied = by_host(run, "Apply the mirror policies (oc apply -f imageDigestMirrorSet.yaml)")
-                rendered = by_host(run, "Render the mirror policies")
-                for host in ("ocp416", "ocp412"):
-                    assert [t["result"]["changed"] for t in applied[host]] == [first], (label, host, run.output)
-                    assert rendered[host][0]["status"] == "skipped"
-                assert rendered["gitops"][0]["result"]["changed"] is first and applied["gitops"][0]["status"] == "skipped"
-                waited = by_host(run, "Show the progress of the MachineConfigPools")
-                if check:
-                    assert not waited, "check mode waited for the pools"
-                    assert {host: pools(api) for host, api in apis.items()} == before
-                else:
-                    assert sorted(waited) == ["ocp412", "ocp416"]
-                    for host, api in apis.items():
-                        # the moment the role returned: every pool rolled to a new configuration
-                        for name, pool in pools(api).items():
-                            status = pool["status"]
-                            assert status["configuration"]["name"] == pool["spec"]["configuration"]["name"] \
-                                != seeded[host][name]["spec"]["configuration"]["name"], (label, host, name)
-                            assert status["updatedMachineCount"] == status["machineCount"] == 3
-                        assert sims[host].renders == 1
-                    runs[label] = {host: [t["result"]["msg"] for t in tasks] for host, tasks in waited.items()}
-                if label == "check":
-                    assert not os.path.exists(gitops), "check mode wrote the render directory"
-                    assert all(not cluster_holds(api, kind) for api in apis.values() for kind in PLURALS)
-                    # diff mode: the objects the apply would create
-                    assert "+        \"name\": \"idms-operator-0\"" in run.output
-                if not first:
-                    assert all(run.result["stats"][h]["changed"] == 0 for h in ("ocp416", "ocp412", "gitops")), \
-                        (label, run.output)
-        finally:
-            for sim in sims.values():
-                sim.stop()
+    sim = MachineConfigPoolSimulator(kube_api, machines={"master": 1, "worker": 3}, step_seconds=None,
+                                     step_per_poll=True).install()
+    try:
+        seeded = pools(kube_api)
+        play = write_play(tmp_path, {
+            "ocp416": {"cluster_kubeconfig": kube_api.kubeconfig},
+            "gitops": {"mirror_policies_render_dir": str(gitops), "mirror_policies_openshift_version": "4.14"},
+        })
+        extra = {"mirror_policies_manifests_dir": str(manifests), "mirror_policies_wait_delay": 1,
+                 "mirror_policies_wait_timeout": 120}
+        progress = {}
+        for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
+            before = pools(kube_api)
+            run = run_playbook(str(tmp_path / label), play, extra, check=check, hosts=("ocp416", "gitops"),
+                               env={"ANSIBLE_DIFF_ALWAYS": "1", "ANSIBLE_PIPELINING": "1"})
+            assert run.rc == 0, (label, run.output)
+            first = label in ("check", "real")
+            applied = by_host(run, "Apply the mirror policies (oc apply -f imageDigestMirrorSet.yaml)")
+            rendered = by_host(run, "Render the mirror policies")
+            assert [t["result"]["changed"] for t in applied["ocp416"]] == [first], (label, run.output)
+            assert rendered["ocp416"][0]["status"] == "skipped" and applied["gitops"][0]["status"] == "skipped"
+            assert rendered["gitops"][0]["result"]["changed"] is first, (label, run.output)
+            waited = by_host(run, "Show the progress of the MachineConfigPools")
+            if check:
+                assert not waited, "check mode waited for the pools"
+                assert pools(kube_api) == before
+            else:
+                assert sorted(waited) == ["ocp416"]
+                progress[label] = [t["result"]["msg"] for t in waited["ocp416"]]
+                # the moment the role returned: every pool rolled to a new configuration
+                for name, pool in pools(kube_api).items():
+                    status = pool["status"]
+                    assert status["configuration"]["name"] == pool["spec"]["configuration"]["name"] \
+                        != seeded[name]["spec"]["configuration"]["name"], (label, name, progress[label])
+                    assert status["updatedMachineCount"] == status["machineCount"]
+                assert sim.renders == 1
+            if label == "check":
+                assert not os.path.exists(gitops), "check mode wrote the render directory"
+                assert not any(cluster_holds(kube_api, kind) for kind in PLURALS)
+                # diff mode: the objects the apply would create
+                assert '+        "name": "idms-operator-0"' in run.output
+            if not first:
+                assert run.result["stats"]["ocp416"]["changed"] == run.result["stats"]["gitops"]["changed"] == 0, \
+                    (label, run.output)
+    finally:
+        sim.stop()
 
-        # The pools' progress, shown at each poll while they rolled
-        for host in ("ocp416", "ocp412"):
-            lines = runs["real"][host]
-            assert lines[-1] == "MachineConfigPools updated 2/2", lines
-            assert any(re.match(r"MachineConfigPools updated 0/2: master updating [12]/3 machines to rendered-master-"
-                                r"[0-9a-f]{32}, worker updating [12]/3 machines to rendered-worker-[0-9a-f]{32} \(\d+s of 600s\)$",
-                                line) for line in lines), lines
-            assert runs["real-again"][host] == ["MachineConfigPools updated 2/2"]
+    # The pools' progress, shown at each poll while they rolled: master (one machine) done first.
+    lines = progress["real"]
+    assert lines[-1] == "MachineConfigPools updated 2/2", lines
+    assert any(re.match(r"MachineConfigPools updated 1/2: worker updating [12]/3 machines to "
+                        r"rendered-worker-[0-9a-f]{32} \(\d+s of 120s\)$", line) for line in lines), lines
+    assert progress["real-again"] == ["MachineConfigPools updated 2/2"]
+    table = _ok(kube_api.kubectl("get", "mcp")).splitlines()
+    assert [row.split()[2:6] for row in table[1:]] == [["True", "False", "False", "1"], ["True", "False", "False", "3"]]
 
-        # 4.16: IDMS and ITMS, merged across catalogs; no ICSP. 4.12: ICSP only, and a word about the tag mirrors.
-        assert cluster_holds(kube_api, "ImageDigestMirrorSet") == merged("ImageDigestMirrorSet")
-        assert cluster_holds(kube_api, "ImageTagMirrorSet") == merged("ImageTagMirrorSet")
-        assert cluster_holds(kube_api, "ImageContentSourcePolicy") == {}
-        assert cluster_holds(old_api, "ImageContentSourcePolicy") == merged("ImageContentSourcePolicy")
-        assert cluster_holds(old_api, "ImageDigestMirrorSet") == cluster_holds(old_api, "ImageTagMirrorSet") == {}
-        table = _ok(old_api.kubectl("get", "mcp")).splitlines()
-        assert [row.split()[2:5] for row in table[1:]] == [["True", "False", "False"]] * 2, table
-    note = by_host(last, "Say which tag mirrors an ImageContentSourcePolicy cluster does not get")
-    assert note["ocp412"][0]["status"] == "ok" and note["ocp416"][0]["status"] == "skipped", last.output
-    assert "OpenShift 4.12.45 has no ImageTagMirrorSet: the tag mirrors of itms-operator-0 are not applied" \
-        in note["ocp412"][0]["result"]["msg"]
+    # 4.16: ImageDigestMirrorSet and ImageTagMirrorSet, merged across catalogs; no ICSP.
+    assert cluster_holds(kube_api, "ImageDigestMirrorSet") == merged("ImageDigestMirrorSet")
+    assert cluster_holds(kube_api, "ImageTagMirrorSet") == merged("ImageTagMirrorSet")
+    assert cluster_holds(kube_api, "ImageContentSourcePolicy") == {}
 
     # Render-only: the 4.14 objects, each file one object valid against its CRD.
     files = sorted(os.listdir(gitops))
@@ -239,39 +224,57 @@ def test_mirror_policies_four_ways_on_416_412_and_gitops(kube_api, tmp_path):
         assert docs[0] == merged(docs[0]["kind"])[docs[0]["metadata"]["name"]]
 
 
-def test_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_path):
+def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_path):
+    """One run, one case per host: ImageContentSourcePolicy on a 4.12 cluster whose pools roll; a
+    degraded pool; a paused pool that never updates; inputs refused before anything is done."""
     manifests, empty = tmp_path / "manifests", tmp_path / "empty"
     write_manifests(manifests)
     empty.mkdir()
     reason = "1 nodes are reporting degraded status on sync"
     message = 'Node worker-1 is reporting: "failed to drain node: worker-1: error when evicting pods: timed out"'
-    with KubeApiServer() as stuck_api:
+    with KubeApiServer(openshift_version="4.12.45") as old_api, KubeApiServer() as stuck_api:
+        old_sim = MachineConfigPoolSimulator(old_api, machines={"master": 1, "worker": 2}, step_seconds=None,
+                                             step_per_poll=True).install()
         degraded_sim = MachineConfigPoolSimulator(kube_api, step_seconds=None, step_per_poll=True).install()
         # Its own timer, fast: the new configuration is rendered long before the role's first poll.
         stuck_sim = MachineConfigPoolSimulator(stuck_api, step_seconds=0.05).install()
         try:
+            seeded = pools(old_api)
             degraded_sim.degrade("worker", reason, message)
             # An administrator paused the worker pool: it gets its new configuration, never rolls it.
             _ok(stuck_api.kubectl("patch", "mcp", "worker", "--type", "merge", "-p", '{"spec": {"paused": true}}'))
+            given = {"mirror_policies_manifests_dir": str(manifests)}
             play = write_play(tmp_path, {
-                "degraded": {"cluster_kubeconfig": kube_api.kubeconfig, "mirror_policies_manifests_dir": str(manifests)},
-                "stuck": {"cluster_kubeconfig": stuck_api.kubeconfig, "mirror_policies_manifests_dir": str(manifests),
-                          "mirror_policies_wait_timeout": 3},
-                "render-without-version": {"mirror_policies_render_dir": str(tmp_path / "out"),
-                                           "mirror_policies_manifests_dir": str(manifests)},
+                "ocp412": dict(given, cluster_kubeconfig=old_api.kubeconfig, mirror_policies_wait_timeout=120),
+                "degraded": dict(given, cluster_kubeconfig=kube_api.kubeconfig),
+                "stuck": dict(given, cluster_kubeconfig=stuck_api.kubeconfig, mirror_policies_wait_timeout=3),
+                "render-without-version": dict(given, mirror_policies_render_dir=str(tmp_path / "out")),
                 "empty-dir": {"mirror_policies_manifests_dir": str(empty), "mirror_policies_kind": "icsp",
                               "mirror_policies_render_dir": str(tmp_path / "out")},
             })
             run = run_playbook(str(tmp_path / "run"), play, {"mirror_policies_wait_delay": 1},
-                               hosts=("degraded", "stuck", "render-without-version", "empty-dir"),
-                               env={"ANSIBLE_FORKS": "4", "ANSIBLE_PIPELINING": "1"})
+                               hosts=("ocp412", "degraded", "stuck", "render-without-version", "empty-dir"),
+                               env={"ANSIBLE_FORKS": "5", "ANSIBLE_PIPELINING": "1"})
         finally:
-            degraded_sim.stop()
-            stuck_sim.stop()
+            for sim in (old_sim, degraded_sim, stuck_sim):
+                sim.stop()
         assert run.rc != 0
         failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
         assert sorted(failed) == ["degraded", "empty-dir", "render-without-version", "stuck"], run.output
         messages = {host: failed[host]["result"].get("msg", "") for host in failed}
+
+        # 4.12: ImageContentSourcePolicy only, merged; the pools rolled; a word about the tag mirrors.
+        assert cluster_holds(old_api, "ImageContentSourcePolicy") == merged("ImageContentSourcePolicy")
+        assert cluster_holds(old_api, "ImageDigestMirrorSet") == cluster_holds(old_api, "ImageTagMirrorSet") == {}
+        assert by_host(run, "Show the progress of the MachineConfigPools")["ocp412"][-1]["result"]["msg"] == \
+            "MachineConfigPools updated 2/2"
+        for name, pool in pools(old_api).items():
+            assert pool["status"]["configuration"]["name"] == pool["spec"]["configuration"]["name"] \
+                != seeded[name]["spec"]["configuration"]["name"]
+        note = by_host(run, "Say which tag mirrors an ImageContentSourcePolicy cluster does not get")
+        assert note["degraded"][0]["status"] == "skipped"
+        assert "OpenShift 4.12.45 has no ImageTagMirrorSet: the tag mirrors of itms-operator-0 are not applied" \
+            in note["ocp412"][0]["result"]["msg"]
 
         assert _short(failed["degraded"]) == "Fail on a degraded MachineConfigPool"
         assert f"MachineConfigPool worker is degraded (NodeDegraded): {reason}: {message}" in messages["degraded"]
