@@ -226,10 +226,17 @@ def test_mirror_policies_four_ways_on_416_and_gitops(kube_api, tmp_path):
 
 def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_path):
     """One run, one case per host: ImageContentSourcePolicy on a 4.12 cluster whose pools roll; a
-    degraded pool; a paused pool that never updates; inputs refused before anything is done."""
-    manifests, empty = tmp_path / "manifests", tmp_path / "empty"
+    degraded pool; a paused pool that never updates; inputs refused before anything is done; and
+    ImageDigestMirrorSets converted to ImageContentSourcePolicies (rendered) when a catalog
+    directory holds no ICSP file."""
+    manifests, empty, idms_only = tmp_path / "manifests", tmp_path / "empty", tmp_path / "idms-only"
     write_manifests(manifests)
     empty.mkdir()
+    never = mirror_set_objects("ImageDigestMirrorSet", "idms-release", {"quay.io/openshift-release-dev/ocp-release": [
+        "mirror.example:5000/ocp-release"]})
+    never[0]["spec"]["imageDigestMirrors"][0]["mirrorSourcePolicy"] = "NeverContactSource"
+    (idms_only / "release").mkdir(parents=True)
+    (idms_only / "release" / "imageDigestMirrorSet.yaml").write_text(dump_yaml_documents(never))
     reason = "1 nodes are reporting degraded status on sync"
     message = 'Node worker-1 is reporting: "failed to drain node: worker-1: error when evicting pods: timed out"'
     with KubeApiServer(openshift_version="4.12.45") as old_api, KubeApiServer() as stuck_api:
@@ -251,10 +258,12 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
                 "render-without-version": dict(given, mirror_policies_render_dir=str(tmp_path / "out")),
                 "empty-dir": {"mirror_policies_manifests_dir": str(empty), "mirror_policies_kind": "icsp",
                               "mirror_policies_render_dir": str(tmp_path / "out")},
+                "convert": {"mirror_policies_manifests_dir": str(idms_only), "mirror_policies_kind": "icsp",
+                            "mirror_policies_render_dir": str(tmp_path / "converted")},
             })
             run = run_playbook(str(tmp_path / "run"), play, {"mirror_policies_wait_delay": 1},
-                               hosts=("ocp412", "degraded", "stuck", "render-without-version", "empty-dir"),
-                               env={"ANSIBLE_FORKS": "5", "ANSIBLE_PIPELINING": "1"})
+                               hosts=("ocp412", "degraded", "stuck", "render-without-version", "empty-dir", "convert"),
+                               env={"ANSIBLE_FORKS": "6", "ANSIBLE_PIPELINING": "1"})
         finally:
             for sim in (old_sim, degraded_sim, stuck_sim):
                 sim.stop()
@@ -296,3 +305,12 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
         assert f"no imageContentSourcePolicy.yaml, imageDigestMirrorSet.yaml or imageTagMirrorSet.yaml under " \
                f"mirror_policies_manifests_dir {empty}" in messages["empty-dir"]
         assert not os.path.exists(tmp_path / "out")
+
+        # An ICSP has no mirrorSourcePolicy: the converted entry keeps source and mirrors only.
+        assert os.listdir(tmp_path / "converted") == ["imagecontentsourcepolicy-idms-release-0.yaml"]
+        converted = yaml.safe_load((tmp_path / "converted" / "imagecontentsourcepolicy-idms-release-0.yaml").read_text())
+        assert_matches_crd(converted, CRD_FILES["ImageContentSourcePolicy"])
+        assert converted == {"apiVersion": "operator.openshift.io/v1alpha1", "kind": "ImageContentSourcePolicy",
+                             "metadata": {"name": "idms-release-0"},
+                             "spec": {"repositoryDigestMirrors": [{"mirrors": ["mirror.example:5000/ocp-release"],
+                                                                   "source": "quay.io/openshift-release-dev/ocp-release"}]}}
