@@ -260,16 +260,19 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
                               "mirror_policies_render_dir": str(tmp_path / "out")},
                 "convert": {"mirror_policies_manifests_dir": str(idms_only), "mirror_policies_kind": "icsp",
                             "mirror_policies_render_dir": str(tmp_path / "converted")},
+                "bad-version": dict(given, mirror_policies_render_dir=str(tmp_path / "out"),
+                                    mirror_policies_openshift_version="latest"),
             })
             run = run_playbook(str(tmp_path / "run"), play, {"mirror_policies_wait_delay": 1},
-                               hosts=("ocp412", "degraded", "stuck", "render-without-version", "empty-dir", "convert"),
-                               env={"ANSIBLE_FORKS": "6", "ANSIBLE_PIPELINING": "1"})
+                               hosts=("ocp412", "degraded", "stuck", "render-without-version", "empty-dir", "convert",
+                                      "bad-version"),
+                               env={"ANSIBLE_FORKS": "7", "ANSIBLE_PIPELINING": "1"})
         finally:
             for sim in (old_sim, degraded_sim, stuck_sim):
                 sim.stop()
         assert run.rc != 0
         failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
-        assert sorted(failed) == ["degraded", "empty-dir", "render-without-version", "stuck"], run.output
+        assert sorted(failed) == ["bad-version", "degraded", "empty-dir", "render-without-version", "stuck"], run.output
         messages = {host: failed[host]["result"].get("msg", "") for host in failed}
 
         # 4.12: ImageContentSourcePolicy only, merged; the pools rolled; a word about the tag mirrors.
@@ -302,6 +305,8 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
 
         assert "render-only mode (mirror_policies_render_dir) asks no cluster for its version" \
             in messages["render-without-version"]
+        assert messages["bad-version"].startswith(
+            "mirror_policies_openshift_version 'latest' is not a version such as 4.12 or 4.16.3; set mirror_policies_kind")
         assert f"no imageContentSourcePolicy.yaml, imageDigestMirrorSet.yaml or imageTagMirrorSet.yaml under " \
                f"mirror_policies_manifests_dir {empty}" in messages["empty-dir"]
         assert not os.path.exists(tmp_path / "out")
