@@ -102,9 +102,16 @@ def run(workdir, playbook: str, inventory: dict, extra_vars: dict):
     return proc.returncode, output, recap
 
 
-def clusters_inventory(**clusters) -> dict:
+def clusters_inventory(token_hosts=(), **clusters) -> dict:
+    """The clusters group: a kubeconfig per host, or for ``token_hosts`` the API URL, a bearer
+    token and the CA, as an inventory holding vaulted tokens gives them."""
+    def connection(name, api):
+        if name in token_hosts:
+            return {"cluster_host": api.url, "cluster_api_key": api.token, "cluster_ca_cert": api.ca_path}
+        return {"cluster_kubeconfig": api.kubeconfig}
+
     return {"all": {"children": {"clusters": {
-        "hosts": {name: {"cluster_kubeconfig": api.kubeconfig} for name, api in clusters.items()},
+        "hosts": {name: connection(name, api) for name, api in clusters.items()},
         "vars": {"ansible_connection": "local"},
     }}}}
 
@@ -122,7 +129,10 @@ def assert_configured(api):
     pools = kget(api, "machineconfigpool")["items"]
     assert {p["metadata"]["name"] for p in pools} == {"master", "worker"}
     for pool in pools:
+        # A new rendered configuration since the pools' first one (generation 2), rolled out to every machine.
         status = pool["status"]
+        assert pool["metadata"]["generation"] > 2 and status["observedGeneration"] == pool["metadata"]["generation"], pool
+        assert status["configuration"]["name"] == pool["spec"]["configuration"]["name"], pool
         assert status["updatedMachineCount"] == status["machineCount"] == 3, pool
         assert {c["type"]: c["status"] for c in status["conditions"]}["Updated"] == "True", pool
     source = kget(api, "catalogsource", CATALOG, "-n", MARKETPLACE)
@@ -172,7 +182,8 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="module")
 def site_run(lab):
     """site.yml once: the mirror on localhost, then the clusters in one batch with a threshold of
-    50 %: cluster-bad (a degraded worker pool), cluster-good, and cluster-render, whose host
+    50 %: cluster-bad (a degraded worker pool, reached with a kubeconfig), cluster-good (reached
+    with an API URL, a bearer token and a CA as host variables), and cluster-render, whose host
     variables ask for render-only mode (cluster_render_dir) and give a closed port as its API
     server, so any call to it would fail; (rc, output, recap, clusters, manifests, render_dir)."""
     source, target = lab["source"], lab["target"]
@@ -180,7 +191,8 @@ def site_run(lab):
     manifests = str(lab["work"] / "manifests")
     render = lab["work"] / "gitops"
     try:
-        inventory = clusters_inventory(**{name: cluster.api for name, cluster in clusters.items()})
+        inventory = clusters_inventory(token_hosts=("cluster-good",),
+                                       **{name: cluster.api for name, cluster in clusters.items()})
         inventory["all"]["hosts"] = {"localhost": {"ansible_connection": "local"}}
         inventory["all"]["children"]["clusters"]["hosts"]["cluster-render"] = {
             "cluster_host": "https://127.0.0.1:9", "cluster_render_dir": str(render),
@@ -222,6 +234,8 @@ def test_site_mirrors_then_configures_the_clusters_a_failing_one_below_the_thres
     # The catalog the cluster serves is the pruned one catalog_mirror pushed to the target, by digest.
     image = kget(good, "catalogsource", CATALOG, "-n", MARKETPLACE)["spec"]["image"]
     assert image.startswith(f"{lab['target'].host}/olm/") and "@sha256:" in image
+    # The token of the cluster reached by token never shows (the steps hide their output then).
+    assert good.token not in output
     # The role's summary for the healthy cluster.
     assert f"CatalogSources READY: {CATALOG}" in output
     assert f"packagemanifests: {CATALOG}: sample-operator" in output

@@ -64,6 +64,9 @@ def test_demo_runs_end_to_end(tmp_path):
     assert cluster["operatorhub"]["spec"] == {"disableAllDefaultSources": True}
     assert cluster["idms"] and cluster["itms"]
     for pool in cluster["mcp"]:
+        # a new rendered configuration since the first one (generation 2), on every machine
+        assert pool["metadata"]["generation"] > 2, pool
+        assert pool["status"]["configuration"]["name"] == pool["spec"]["configuration"]["name"], pool
         assert pool["status"]["updatedMachineCount"] == pool["status"]["machineCount"], pool
         assert {c["type"]: c["status"] for c in pool["status"]["conditions"]}["Updated"] == "True", pool
     assert [(c["metadata"]["name"], c["status"]["connectionState"]["lastObservedState"])
