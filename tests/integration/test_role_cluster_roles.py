@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The cluster roles catalog_sources (READY wait), verify and operator_install, end to end
+"""The cluster roles default_sources, catalog_sources (READY wait), verify and operator_install, end to end
 through ansible-playbook against the stand-in API server (a TEST DOUBLE, kube_api) with the
 simulated node and OLM (tests/support/kube_sims.py) over a real registry.
 
@@ -36,6 +36,7 @@ from tests.support.kube_sample_operator import write_operator_package
 from tests.support.playbook import run_playbook
 
 CRD_FILES = {
+    "OperatorHub": CRDS / "openshift-api" / "0000_03_marketplace_01_operatorhubs.crd.yaml",
     "CatalogSource": CRDS / "operator-framework-api" / "operators.coreos.com_catalogsources.yaml",
     "OperatorGroup": CRDS / "operator-framework-api" / "operators.coreos.com_operatorgroups.yaml",
     "Subscription": CRDS / "operator-framework-api" / "operators.coreos.com_subscriptions.yaml",
@@ -168,7 +169,11 @@ def _chain(lab):
         {"name": "airgap-index", "image": lab["catalog"], "display_name": "Air gap lab", "publisher": "Lab"}])
     # rendered four ways by test_role_cluster_render.py already
     catalog_sources["when"] = "inventory_hostname != 'gitops'"
+    # default_sources too (rendered four ways by test_role_cluster_render.py already)
+    default_sources = _include("default_sources")
+    default_sources["when"] = "inventory_hostname != 'gitops'"
     return [
+        default_sources,
         catalog_sources,
         _include("verify", verify_catalogs=[
             {"name": "airgap-index", "packages": ["sample-operator", "other-operator"], "min_count": 3}]),
@@ -227,6 +232,9 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
                          ["broken-operator", "other-operator", "sample-operator", "unpacked-operator"]}}
 
     # kubectl, an independent client, sees what the roles made.
+    hub = _get(cluster, "operatorhub", "cluster")
+    assert hub["spec"] == {"disableAllDefaultSources": True}
+    assert _kubectl(cluster, "get", "operatorhub", "cluster", "-o", "jsonpath={.spec.disableAllDefaultSources}") == "true"
     catalogs = _kubectl(cluster, "get", "catalogsource", "-n", MARKETPLACE)
     assert "airgap-index" in catalogs and "Air gap lab" in catalogs
     catalog = _get(cluster, "catalogsource", "airgap-index", "-n", MARKETPLACE)
@@ -250,7 +258,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     assert subscription["spec"] == {"channel": "alpha", "name": "other-operator", "source": "airgap-index",
                                     "sourceNamespace": MARKETPLACE, "installPlanApproval": "Manual"}
     assert subscription["status"]["installedCSV"] == "other-operator.v0.2.0"
-    for obj in [catalog, subscription, group, *plans, *_get(cluster, "csv", "-A")["items"]]:
+    for obj in [hub, catalog, subscription, group, *plans, *_get(cluster, "csv", "-A")["items"]]:
         _assert_valid(obj)
 
     # Render-only mode: the same objects as files, each valid against its CRD.
