@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import tarfile
 import time
 
@@ -34,6 +32,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.request
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
+from tests.support.driver import signal_when, start_driver
 from tests.support.faultproxy import slow_response
 from tests.support.images import push_image_set, skopeo
 from tests.support.registry import registry_options
@@ -243,32 +242,17 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
     lines = lines_for(images, source.host, "src-arch-int")
     directory = tmp_path / "export"
     size = 5 * 1024 * 1024  # two big layers never share an archive
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"lines": lines, "registries": registry_options(source), "dir": str(directory),
-                                  "size": size}))
-    driver = tmp_path / "driver.py"
-    driver.write_text(_DRIVER)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            # a few blobs journaled, the slow one started, and a member half-written after the journal's last
-            done, _places = journal_state(directory)
-            if len(done) >= 3 and slow_rule.fired:
-                time.sleep(1)  # the slow blob streaming into its place for a while
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"the first run did not get half-way: {done}")
-        proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc = start_driver(tmp_path, _DRIVER, {"lines": lines, "registries": registry_options(source),
+                                            "dir": str(directory), "size": size})
+
+    def half_way():
+        # a few blobs journaled, the slow one started, and a member half-written after the journal's last
+        if len(journal_state(directory)[0]) >= 3 and slow_rule.fired:
+            time.sleep(1)  # the slow blob streaming into its place for a while
+            return True
+        return False
+
+    _out, err, _seconds = signal_when(proc, half_way, signum, progress=lambda: journal_state(directory)[0])
     finished, places = journal_state(directory)
     assert slow not in finished and len(finished) >= 3
     if signum == signal.SIGTERM:  # stopped: everything complete journaled, and the place of the slow blob

@@ -14,9 +14,6 @@ import json
 import os
 import ssl
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import yaml
@@ -32,6 +29,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.setti
 from tests.support.archives import flip_byte, member_of, write_archives
 from tests.support.corpus import CRDS
 from tests.support.crd_schemas import assert_matches_crd
+from tests.support.driver import signal_when, start_driver
 from tests.support.images import skopeo
 from tests.support.playbook import run_playbook
 from tests.support.registry import registry_options
@@ -195,33 +193,17 @@ def test_interrupted_import_resumes_without_pushing_again(image_set, registry_fa
     held = image_set.images[2]
     slow = held.manifests[0].layers[-1].digest
     report = tmp_path / "report.json"
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"archive_dir": str(archive_dir), "registries": registry_options(target),
-                                  "report": str(report), "slow": slow}))
-    driver = tmp_path / "driver.py"
-    driver.write_text(_DRIVER)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start_driver(tmp_path, _DRIVER, {"archive_dir": str(archive_dir), "registries": registry_options(target),
+                                            "report": str(report), "slow": slow})
     others = [i for i in image_set.images if i is not held]
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            tagged = [p for m, p, code in list(target.log) if m == "PUT" and p.endswith("/manifests/v1") and code == 201]
-            with target._lock:
-                done = set(target.uploaded_by_digest)
-            if len(tagged) == len(others) and set(image_set.blob_sizes) - done == {slow}:
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"the first run did not get half-way: {target.log}")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+    def half_way():
+        tagged = [p for m, p, code in list(target.log) if m == "PUT" and p.endswith("/manifests/v1") and code == 201]
+        with target._lock:
+            done = set(target.uploaded_by_digest)
+        return len(tagged) == len(others) and set(image_set.blob_sizes) - done == {slow}
+
+    out, err, _seconds = signal_when(proc, half_way, signal.SIGTERM, progress=lambda: target.log)
     assert proc.returncode == 130 and "INTERRUPTED SIGTERM" in out, (out, err)
     assert "Traceback" not in err, err
     first_uploads = dict(target.uploaded_by_digest)

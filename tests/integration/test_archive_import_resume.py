@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -28,6 +26,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.request
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from tests.support.archives import flip_byte, member_of, write_archives
+from tests.support.driver import signal_when, start_driver
 from tests.support.registry import registry_options
 
 
@@ -71,30 +70,14 @@ def _interrupt_mid_push(tmp_path, archive_dir, target, image_set) -> None:
     the other images landed."""
     held = image_set.images[2]
     slow = held.manifests[0].layers[-1].digest
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"archive_dir": str(archive_dir), "registries": registry_options(target),
-                                  "slow": slow}))
-    driver = tmp_path / "driver.py"
-    driver.write_text(_DRIVER)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            tagged = [p for m, p, code in list(target.log) if m == "PUT" and p.endswith("/manifests/v1") and code == 201]
-            if len(tagged) == len(image_set.images) - 1:
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"the first run did not get half-way: {target.log}")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc = start_driver(tmp_path, _DRIVER, {"archive_dir": str(archive_dir), "registries": registry_options(target),
+                                            "slow": slow})
+
+    def tagged():
+        return [p for m, p, code in list(target.log) if m == "PUT" and p.endswith("/manifests/v1") and code == 201]
+
+    out, err, _seconds = signal_when(proc, lambda: len(tagged()) == len(image_set.images) - 1, signal.SIGTERM,
+                                     progress=lambda: target.log)
     assert proc.returncode == 130 and "INTERRUPTED SIGTERM" in out, (out, err)
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -21,6 +18,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
+from tests.support.driver import signal_when, start_driver
 from tests.support.faultproxy import slow_response
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
@@ -69,34 +67,17 @@ def test_interrupted_copy_reports_cleans_up_and_resumes(image_cache, plain_regis
 
     report_dir = tmp_path / "reports"
     report_dir.mkdir()
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"lines": lines, "registries": registry_options(source, target),
-                                  "report": str(report_dir / "report.json")}))
-    driver = tmp_path / "driver.py"
-    driver.write_text(_DRIVER)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.Popen([sys.executable, str(driver), str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with target._lock:
-                done = set(target.uploaded_by_digest)
-            # every fast blob committed, and the slow ones well under way
-            if expected_done <= done and source.download_bytes >= 2 * len(slow) * RATE:
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"the first run did not get half-way: {sorted(done)}")
-        signalled = time.monotonic()
-        proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
-        stopped_after = time.monotonic() - signalled
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc = start_driver(tmp_path, _DRIVER, {"lines": lines, "registries": registry_options(source, target),
+                                            "report": str(report_dir / "report.json")})
+
+    def uploaded():
+        with target._lock:
+            return set(target.uploaded_by_digest)
+
+    # every fast blob committed, and the slow ones well under way
+    out, err, stopped_after = signal_when(
+        proc, lambda: expected_done <= uploaded() and source.download_bytes >= 2 * len(slow) * RATE, signum,
+        timeout=120, progress=lambda: sorted(uploaded()))
 
     name = signal.Signals(signum).name
     assert proc.returncode == 130 and f"INTERRUPTED {name}" in out, (out, err)
