@@ -21,6 +21,9 @@ that its mirror policies wait fails. One playbook run per scenario:
   contacting any API server.
 - Rollout (configure_cluster.yml): ``cluster_serial`` 1 and ``cluster_max_fail_percentage`` 0 stop
   the rollout at the failing cluster; the second is left untouched.
+- Four ways (configure_cluster.yml, the cluster role whole): check, real, check again, real
+  again on one healthy cluster; the check run changes nothing on the cluster, the last two report
+  no change.
 """
 
 from __future__ import annotations
@@ -78,9 +81,9 @@ INSTALL = {
 }
 
 
-def run(workdir, playbook: str, inventory: dict, extra_vars: dict):
-    """``ansible-playbook -i inventory.yml PLAYBOOK -e @vars.yml``; returns (rc, output, recap),
-    recap being the PLAY RECAP's counts per host."""
+def run(workdir, playbook: str, inventory: dict, extra_vars: dict, check: bool = False):
+    """``ansible-playbook -i inventory.yml PLAYBOOK -e @vars.yml`` (``--check``); returns (rc,
+    output, recap), recap being the PLAY RECAP's counts per host."""
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "inventory.yml"), "w", encoding="utf-8") as handle:
         yaml.safe_dump(inventory, handle, sort_keys=False)
@@ -89,7 +92,7 @@ def run(workdir, playbook: str, inventory: dict, extra_vars: dict):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="false",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false")
     proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "inventory.yml", os.path.join(ROOT, "playbooks", playbook),
-                           "-e", "@vars.yml"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300,
+                           "-e", "@vars.yml"] + (["--check"] if check else []), cwd=workdir, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
     output = proc.stdout + proc.stderr
     with open(os.path.join(workdir, "output.log"), "w", encoding="utf-8") as handle:
@@ -265,6 +268,28 @@ def test_rollout_stops_at_a_failing_cluster(site_run, lab, tmp_path):
     finally:
         bad.close()
         good.close()
+
+
+def test_cluster_role_four_ways(site_run, lab, tmp_path):
+    """The cluster role whole: check, real, check again, real again. The first check reports
+    what it would change and leaves the cluster as it was; the last two runs change nothing."""
+    extra = {"cluster_manifests_dir": site_run[4], **WAITS, **INSTALL}
+    cluster = Cluster([lab["target"]])
+    try:
+        inventory = clusters_inventory(**{"cluster-a": cluster.api})
+        changed = []
+        for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
+            rc, output, recap = run(str(tmp_path / label), "configure_cluster.yml", inventory, extra, check=check)
+            assert rc == 0 and recap["cluster-a"]["failed"] == 0, (label, recap, output)
+            changed.append(recap["cluster-a"]["changed"])
+            if label == "check":
+                assert_untouched(cluster.api)
+            if label == "real":
+                assert_configured(cluster.api)
+        assert changed[0] > 0 and changed[1] > 0 and changed[2:] == [0, 0], changed
+        assert_configured(cluster.api)
+    finally:
+        cluster.close()
 
 
 def test_render_only_writes_each_step_in_its_own_directory(site_run):
