@@ -168,10 +168,13 @@ class _ArchivePool:
         return self._pool.client(host, repository)
 
 
-def _target(text: str, source: str, digest: str, rewriter: Optional[DestRewriter], where: str) -> ImageReference:
-    """The reference an image is pushed to: its planned target (under ``dest``), always with a tag."""
+def _target(text: str, source: str, digest: str, rewriter: Optional[DestRewriter], where: str,
+            planned: bool = True) -> ImageReference:
+    """The reference an image is pushed to: its planned target (under ``dest``), always with a tag.
+    Not ``planned`` (an earlier export's image, from the history), a target outside ``dest`` is
+    kept as it is instead of refusing the move."""
     if rewriter is not None:
-        text = rewriter.ref(text)
+        text = rewriter.ref(text, record=planned)
     try:
         ref = parse(text)
     except InvalidReference as exc:
@@ -203,14 +206,22 @@ def _entries(contents: Contents, rewriter: Optional[DestRewriter]) -> List[Mappi
     return entries
 
 
-def _needs(reader: ArchiveReader, entries: List[MappingEntry]) -> List[Needed]:
-    """Blobs the images need that the archives lack, per target repository."""
+def _needs(reader: ArchiveReader, entries: List[MappingEntry],
+           on_damage: Optional[Callable[[str], None]] = None) -> List[Needed]:
+    """Blobs the images need that the archives lack, per target repository. A manifest whose bytes
+    do not match its digest is reported to ``on_damage`` (its archives leave the record of checked
+    archives) before the error goes on."""
     needs: Dict[Tuple[str, str, str], Needed] = {}
     manifests: Dict[str, Any] = {}
 
     def walk(digest: str, depth: int = 0) -> List[Descriptor]:
         if digest not in manifests:
-            manifests[digest] = reader.read_manifest(digest)
+            try:
+                manifests[digest] = reader.read_manifest(digest)
+            except DigestMismatch:
+                if on_damage is not None:
+                    on_damage(digest)
+                raise
         manifest = manifests[digest]
         blobs = list(manifest.blobs)
         if depth < 4:
@@ -233,13 +244,16 @@ def _needs(reader: ArchiveReader, entries: List[MappingEntry]) -> List[Needed]:
 
 
 def _history(contents: Contents, rewriter: Optional[DestRewriter]) -> Tuple[Dict[str, str], List[Tuple[Any, str]]]:
+    """Where earlier exports shipped the blobs this one left out, and their images. An earlier
+    export may have had another prefix than this one's ``dest``: those repositories are not moved
+    (and do not refuse the import); the base check looks for the blobs there and elsewhere."""
     repos = {}
     for blob in contents.history.blobs:
-        repos[blob.digest] = rewriter.ref(blob.repository) if rewriter is not None else blob.repository
+        repos[blob.digest] = rewriter.ref(blob.repository, record=False) if rewriter is not None else blob.repository
     shipped = []
     for index, image in enumerate(contents.history.images):
         shipped.append((_target(image.target, image.source, image.digest, rewriter,
-                                f"contents.json history.images[{index}]"), image.digest))
+                                f"contents.json history.images[{index}]", planned=False), image.digest))
     return repos, shipped
 
 
@@ -328,7 +342,8 @@ def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mod
             repos = candidates.setdefault(entry.dest.api_host, [])
             if entry.dest.repository not in repos:
                 repos.append(entry.dest.repository)
-        needs = _needs(reader, entries)
+        forget = _forget_damaged(reader, verified.record)
+        needs = _needs(reader, entries, forget)
         base = check_base(pool, needs, candidates, history_repos, shipped, transfer.parallel_layers)
         if base.missing or base.missing_images:
             raise base.error()
@@ -338,7 +353,7 @@ def run_archive_import(request: ArchiveImportRequest, auth: AuthStore, check_mod
                 mounted_bytes = mount_all(pool, base.mounts, transfer.parallel_layers)
             options = CopyOptions(parallel_images=transfer.parallel_images, parallel_layers=transfer.parallel_layers,
                                   continue_on_error=transfer.continue_on_error, dry_run=check_mode)
-            copier = Copier(_ArchivePool(pool, reader, _forget_damaged(reader, verified.record)), options, progress)
+            copier = Copier(_ArchivePool(pool, reader, forget), options, progress)
             report = copier.run(entries)
     except KeyboardInterrupt as exc:
         partial = copier.last_report if copier is not None else None

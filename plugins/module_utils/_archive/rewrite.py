@@ -77,9 +77,10 @@ class DestRewriter:
     def identity(self) -> bool:
         return self.old == self.new
 
-    def ref(self, text: str) -> str:
+    def ref(self, text: str, record: bool = True) -> str:
         """``old/x/y:tag`` -> ``new/x/y:tag``; ``old`` itself -> ``new``; the old registry alone (a
-        registry-scoped mirror) -> the new registry."""
+        registry-scoped mirror) -> the new registry. Anything else is returned as is and, with
+        ``record``, listed in ``unmatched``."""
         if text == self.old:
             return self.new
         for separator in ("/", ":", "@"):
@@ -87,7 +88,8 @@ class DestRewriter:
                 return self.new + text[len(self.old):]
         if text == self.old_host:
             return self.new_host
-        self.unmatched.append(text)
+        if record:
+            self.unmatched.append(text)
         return text
 
     def mapping(self, content: str) -> str:

@@ -11,15 +11,23 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ArchiveError
-from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.importer import _target
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import (
+    ArchiveError,
+    BaseBlob,
+    Contents,
+    HistoryInfo,
+    ImageEntry,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.importer import _history, _needs, _target
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import MappingEntry
+from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.reference import parse
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.rewrite import (
     DestRewriter,
     normalize_prefix,
     sync_manifests,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError, DigestMismatch
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -113,3 +121,44 @@ def test_targets_always_get_a_tag():
     assert pinned.digest is None and pinned.tag == digest_tag("quay.io/ns/op@" + DIGEST, DIGEST, "oc")
     with pytest.raises(ArchiveError, match="names digest"):
         _target("mirror:5000/olm/ns-op@sha256:" + "b" * 64, "quay.io/ns/op:v1", DIGEST, None, "images[3]")
+
+
+def test_history_of_an_earlier_prefix_is_kept_and_does_not_refuse_the_move():
+    """An incremental export's history may name repositories of an earlier export with another
+    prefix: they stay as they are (the base check looks there), and only this export's planned
+    targets can refuse a dest."""
+    other = "sha256:" + "b" * 64
+    contents = Contents(created="2026-11-30T00:00:00Z", dest="reg.example.com:5000/team2", history=HistoryInfo(
+        base_blobs=2,
+        blobs=(BaseBlob(DIGEST, 10, "reg.example.com:5000/team1/app"), BaseBlob(other, 20, "reg.example.com:5000/team2/db")),
+        images=(ImageEntry("src.example.com/team1/app:v1", "reg.example.com:5000/team1/app:v1", DIGEST),)))
+    rewriter = DestRewriter(contents.dest, "new.example.com/x")
+    repos, shipped = _history(contents, rewriter)
+    assert repos == {DIGEST: "reg.example.com:5000/team1/app", other: "new.example.com/x/db"}
+    assert [(str(ref), digest) for ref, digest in shipped] == [("reg.example.com:5000/team1/app:v1", DIGEST)]
+    assert rewriter.unmatched == []
+    # a planned target outside dest still refuses
+    _target("reg.example.com:5000/team1/app:v1", "src.example.com/team1/app:v1", DIGEST, rewriter, "where")
+    assert rewriter.unmatched == ["reg.example.com:5000/team1/app:v1"]
+
+
+class _DamagedReader:
+    """An archive reader whose one manifest does not hash to its digest."""
+
+    @staticmethod
+    def read_manifest(digest):
+        raise DigestMismatch(f"manifest {digest}: the archived bytes hash to something else")
+
+    @staticmethod
+    def has(digest):
+        del digest
+        return True
+
+
+def test_a_damaged_manifest_found_while_planning_leaves_the_record_of_checked_archives():
+    entry = MappingEntry(source=parse("src.example.com/app@" + DIGEST), dest=parse("reg.example.com/app:v1"),
+                         origin="contents.json images[0]")
+    damaged = []
+    with pytest.raises(DigestMismatch):
+        _needs(_DamagedReader(), [entry], damaged.append)
+    assert damaged == [DIGEST]
