@@ -142,6 +142,7 @@ class ArchiveWriter:
         self._unsynced: List[Dict[str, Any]] = []
         self._last_sync = time.monotonic()
         self._prepared = False
+        self._journal_end = 0
         self._load_journal()
 
     @property
@@ -158,12 +159,13 @@ class ArchiveWriter:
                 lines = handle.read().split(b"\n")
         except OSError:
             return
-        records = []
-        for line in lines:
+        records, good = [], 0
+        for line in lines[:-1]:  # the last piece never ended with a newline
             try:
                 records.append(json.loads(line))
             except ValueError:
                 break  # a line cut by the kill, and anything after it
+            good += len(line) + 1
         if not records or records[0] != self._header():
             return
         regions: Dict[Tuple[str, int, int], _Region] = {}
@@ -187,6 +189,9 @@ class ArchiveWriter:
                     self._entry(region, blobs, manifests)
         except (KeyError, TypeError, ValueError, ArchiveError):
             return
+        for region in regions.values():  # an archive with a place still empty is not ended
+            for number in region.numbers():
+                ended.pop(number, None)
         for number, archive in ended.items():
             if _size_of(os.path.join(self.directory, archive.name)) != archive.size:
                 return  # an ended archive is gone or changed: start again
@@ -194,6 +199,7 @@ class ArchiveWriter:
             if number not in ended and (_size_of(self._path(number)) or 0) < size:
                 return
         self.blobs, self.manifests, self.ended = blobs, manifests, ended
+        self._journal_end = good
         self._slots = regions
         self._sizes = {n: s for n, s in sizes.items() if n not in ended}
         self._number = max([1] + list(sizes) + [n + 1 for n in ended])
@@ -218,7 +224,9 @@ class ArchiveWriter:
             for number, size in self._sizes.items():
                 self._fds[number] = os.open(self._path(number), os.O_RDWR | os.O_CREAT, 0o644)
                 os.ftruncate(self._fds[number], size)
-            self._journal = open(self.journal_path, "ab")
+            self._journal = open(self.journal_path, "r+b")
+            self._journal.truncate(self._journal_end)  # a line cut by a kill would swallow the next one
+            self._journal.seek(self._journal_end)
             for number in sorted(self._sizes):
                 if number < self._number and not self._pending.get(number):
                     self._end(number)
@@ -267,10 +275,10 @@ class ArchiveWriter:
         header = member_header(name, size)
         start = self._sizes[number]
         data = start + len(header)
-        os.pwrite(self._fds[number], header, start)
+        _pwrite_all(self._fds[number], header, start)
         pad = padded(size) - size
         if pad:
-            os.pwrite(self._fds[number], b"\0" * pad, data + size)
+            _pwrite_all(self._fds[number], b"\0" * pad, data + size)
         self._sizes[number] = data + padded(size)
         self._pending[number] = self._pending.get(number, 0) + 1
         self.bytes_written += len(header) + pad
@@ -322,7 +330,7 @@ class ArchiveWriter:
     def _end(self, number: int) -> None:
         """End a sealed archive: end blocks, fsync, sha256 read back from the file."""
         fd, size = self._fds.pop(number), self._sizes.pop(number)
-        os.pwrite(fd, b"\0" * END_OF_ARCHIVE, size)
+        _pwrite_all(fd, b"\0" * END_OF_ARCHIVE, size)
         os.ftruncate(fd, size + END_OF_ARCHIVE)
         self.bytes_written += END_OF_ARCHIVE
         os.fsync(fd)
@@ -367,12 +375,13 @@ class ArchiveWriter:
             if digest in self._writing:
                 raise ArchiveError(f"{digest} is being written by another thread")
             key = next((k for k, r in self._slots.items() if k[0] == digest and r.size == size and r.kind == kind), None)
-            region = self._slots.pop(key) if key is not None else None
-            if region is None:
+            if key is None:
                 region = self._reserve(digest, kind, size, media_type, split=kind == "blob")
             else:
                 self._prepare()
+                region = self._slots[key]
                 self._rename(region, trash=False)  # an earlier finish may have renamed it
+                del self._slots[key]  # only now: a failed rename leaves the place to the next try
             self._writing[digest] = region
             return region
 
@@ -411,7 +420,7 @@ class ArchiveWriter:
                                            f"of a {region.size}-byte member: the blob is shorter than its "
                                            "descriptor says") from None
                 piece, buffered = buffered[:left], buffered[left:]
-                os.pwrite(fd, piece, offset + size - left)
+                _pwrite_all(fd, piece, offset + size - left)
                 left -= len(piece)
         # Reading on lets the client check the digest after the last chunk (and refuse extra bytes).
         extra = len(buffered) + sum(len(chunk) for chunk in chunks)
@@ -465,7 +474,7 @@ class ArchiveWriter:
             block = member_header(TRASH + name[len("blobs/"):] if trash else name, size)
             if len(block) != len(member_header(name, size)):  # pragma: no cover - names of one length
                 raise ArchiveError(f"cannot rename the unused member {name}")
-            os.pwrite(self._fds[number], block, header)
+            _pwrite_all(self._fds[number], block, header)
 
     def finish(self, index: bytes) -> List[ArchiveFile]:
         """Rename the places still empty, write ``oci-layout`` and ``index.json`` into the last
@@ -475,11 +484,6 @@ class ArchiveWriter:
             self._prepare()
             if self._writing:
                 raise ArchiveError(f"{len(self._writing)} blob(s) still being written")
-            for region in self._slots.values():
-                self._rename(region, trash=True)
-                for number in region.numbers():
-                    self._pending[number] -= 1
-            self._slots = {}
             members = [(OCI_LAYOUT_MEMBER, OCI_LAYOUT_CONTENT), (INDEX_MEMBER, index)]
             need = sum(len(member_header(n, len(d))) + padded(len(d)) for n, d in members)
             room = self._room()
@@ -487,10 +491,17 @@ class ArchiveWriter:
                 if need > self.max_size - END_OF_ARCHIVE:
                     raise ArchiveError(f"index.json ({len(index)} bytes) does not fit in an archive of "
                                        f"{format_size(self.max_size)}: give a larger archive_size")
+                # before the empty places are counted out: an archive holding one must not be
+                # journaled as closed (the next run fills the place)
                 self._next_archive()
+            for region in self._slots.values():
+                self._rename(region, trash=True)
+                for number in region.numbers():
+                    self._pending[number] -= 1
+            self._slots = {}
             for name, data in members:
                 number, _header, offset, size = self._place(name, len(data))
-                os.pwrite(self._fds[number], data, offset)
+                _pwrite_all(self._fds[number], data, offset)
                 self.bytes_written += size
                 self._pending[number] -= 1
             # journal what is complete first: the ended archives below are not (a re-run cuts them off)
@@ -516,6 +527,16 @@ class ArchiveWriter:
     def discard_state(self) -> None:
         """The export is complete: the journal is no longer needed."""
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """``os.pwrite`` until every byte is written (it may write fewer than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        if written <= 0:
+            raise OSError(f"wrote nothing at offset {offset} of an archive (disk full?)")
+        view, offset = view[written:], offset + written
 
 
 def _size_of(path: str) -> Optional[int]:

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""writer.py after crashes and partial failures: a place left empty by a finished but failed
+export is filled by the next run, short writes are completed, a journal line cut by a kill does
+not hide what the next run journals, a fresh export leaves nothing of the previous one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tarfile
+
+import pytest
+
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import writer as writer_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import (
+    END_OF_ARCHIVE,
+    JOURNAL,
+    ArchiveWriter,
+)
+
+LIMIT = 16 * 1024
+
+
+def blob(size, seed):
+    data = random.Random(seed).randbytes(size)
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+
+def member_bytes(directory, entry):
+    with open(os.path.join(directory, entry.archive), "rb") as handle:
+        handle.seek(entry.offset)
+        return handle.read(entry.size)
+
+
+def _failing(data):
+    yield data[:50]
+    raise RuntimeError("source dropped")
+
+
+def _unfilled_place_then_metadata_in_new_archive(directory):
+    """Archive 1 nearly full, its last place left empty by a failed blob; finish() then needs a
+    second archive for oci-layout and index.json."""
+    writer = ArchiveWriter(str(directory), LIMIT, "plan")
+    first, first_data = blob(LIMIT - END_OF_ARCHIVE - 2048, 1)
+    writer.add_blob(first, len(first_data), [first_data])
+    second, second_data = blob(100, 2)
+    with pytest.raises(RuntimeError):
+        writer.add_blob(second, len(second_data), _failing(second_data))
+    archives = writer.finish(fmt.index_json([], writer.manifests))
+    assert [a.name for a in archives] == ["archive-0001.tar", "archive-0002.tar"]
+    return (first, first_data), (second, second_data)
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_place_left_empty_in_a_sealed_archive_is_filled_by_the_next_run(tmp_path, retry):
+    (first, first_data), (second, second_data) = _unfilled_place_then_metadata_in_new_archive(tmp_path)
+    again = ArchiveWriter(str(tmp_path), LIMIT, "plan")
+    assert again.resumed and again.has(first) and not again.has(second)
+    if retry:
+        entry = again.add_blob(second, len(second_data), [second_data])
+        assert member_bytes(tmp_path, entry) == second_data
+    archives = again.finish(fmt.index_json([], again.manifests))
+    names = []
+    for archive in archives:
+        with tarfile.open(os.path.join(tmp_path, archive.name)) as tar:
+            names += tar.getnames()
+    assert ("blobs/sha256/" + second[7:] in names) is retry
+    assert ("trash/sha256/" + second[7:] in names) is not retry
+    assert member_bytes(tmp_path, again.blobs[first]) == first_data
+    # and a third run still loads the journal and can finish
+    third = ArchiveWriter(str(tmp_path), LIMIT, "plan")
+    assert third.has(first)
+    third.finish(fmt.index_json([], third.manifests))
+
+
+def test_short_writes_are_completed(tmp_path, monkeypatch):
+    data = random.Random(1).randbytes(300_000)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    real = os.pwrite
+
+    def short_pwrite(fd, buf, offset):  # the kernel may write less than asked (ENOSPC, signals)
+        return real(fd, bytes(buf[:max(1, len(buf) // 3)]), offset)
+
+    monkeypatch.setattr(writer_module.os, "pwrite", short_pwrite)
+    writer = ArchiveWriter(str(tmp_path), None, "p")
+    entry = writer.add_blob(digest, len(data), (data[i:i + 100_000] for i in range(0, len(data), 100_000)))
+    archives = writer.finish(fmt.index_json([], writer.manifests))
+    monkeypatch.undo()
+    assert member_bytes(tmp_path, entry) == data
+    with tarfile.open(os.path.join(tmp_path, archives[0].name)) as tar:
+        assert tar.extractfile("blobs/sha256/" + digest[7:]).read() == data
+        assert tar.extractfile("oci-layout").read() == fmt.OCI_LAYOUT_CONTENT
+
+
+def test_pwrite_that_writes_nothing_raises(tmp_path, monkeypatch):
+    writer = ArchiveWriter(str(tmp_path), None, "p")
+    digest, data = blob(5000, 3)
+    monkeypatch.setattr(writer_module.os, "pwrite", lambda fd, buf, offset: 0)
+    with pytest.raises(OSError):
+        writer.add_blob(digest, len(data), [data])
+    monkeypatch.undo()
+    writer.close()
+
+
+def test_records_after_a_torn_journal_line_are_read_by_the_next_run(tmp_path):
+    writer = ArchiveWriter(str(tmp_path), None, "p")
+    first, first_data = blob(5000, 1)
+    writer.add_blob(first, len(first_data), [first_data])
+    writer.close()
+    with open(os.path.join(tmp_path, fmt.STATE_DIR, JOURNAL), "ab") as handle:
+        handle.write(b'{"reserve": "sha256:ab')  # killed in the middle of a line
+    second_run = ArchiveWriter(str(tmp_path), None, "p")
+    assert second_run.resumed and second_run.has(first)
+    second, second_data = blob(7000, 2)
+    second_run.add_blob(second, len(second_data), [second_data])
+    second_run.close()
+    third_run = ArchiveWriter(str(tmp_path), None, "p")
+    assert third_run.has(first) and third_run.has(second)
+    assert member_bytes(tmp_path, third_run.blobs[second]) == second_data
