@@ -43,6 +43,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import (
     CONTENTS_FILE,
     INDEX_MEMBER,
+    MANIFESTS_DIR,
+    MAPPING_FILE,
     OCI_LAYOUT_CONTENT,
     OCI_LAYOUT_MEMBER,
     STATE_DIR,
@@ -232,10 +234,13 @@ class ArchiveWriter:
                     self._end(number)
             return
         self._remove_archives(after=0)
-        try:
-            os.unlink(os.path.join(self.directory, CONTENTS_FILE))  # it described the archives just removed
-        except FileNotFoundError:
-            pass
+        # what described the archives just removed: contents.json, the plan, the cluster files
+        for name in (CONTENTS_FILE, MAPPING_FILE):
+            try:
+                os.unlink(os.path.join(self.directory, name))
+            except FileNotFoundError:
+                pass
+        shutil.rmtree(os.path.join(self.directory, MANIFESTS_DIR), ignore_errors=True)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         os.makedirs(self.state_dir)
         self._journal = open(self.journal_path, "wb")

@@ -121,3 +121,41 @@ def test_records_after_a_torn_journal_line_are_read_by_the_next_run(tmp_path):
     third_run = ArchiveWriter(str(tmp_path), None, "p")
     assert third_run.has(first) and third_run.has(second)
     assert member_bytes(tmp_path, third_run.blobs[second]) == second_data
+
+
+def _leftovers(directory):
+    old = os.path.join(directory, fmt.MANIFESTS_DIR, "old-catalog")
+    os.makedirs(old)
+    with open(os.path.join(old, "catalogSource.yaml"), "w", encoding="utf-8") as handle:
+        handle.write("kind: CatalogSource\n")
+    with open(os.path.join(directory, fmt.MAPPING_FILE), "w", encoding="utf-8") as handle:
+        handle.write("old/image:1=mirror/old/image:1\n")
+
+
+def test_a_fresh_export_leaves_no_cluster_files_or_plan_of_the_previous_one(tmp_path):
+    writer = ArchiveWriter(str(tmp_path), None, "old plan")
+    digest, data = blob(3000, 1)
+    writer.add_blob(digest, len(data), [data])
+    writer.finish(fmt.index_json([], writer.manifests))
+    _leftovers(str(tmp_path))
+    fresh = ArchiveWriter(str(tmp_path), None, "new plan")
+    assert not fresh.resumed
+    other, other_data = blob(2000, 2)
+    fresh.add_blob(other, len(other_data), [other_data])
+    fresh.close()
+    assert not os.path.exists(os.path.join(tmp_path, fmt.MANIFESTS_DIR))
+    assert not os.path.exists(os.path.join(tmp_path, fmt.MAPPING_FILE))
+
+
+def test_a_resumed_export_keeps_its_plan(tmp_path):
+    writer = ArchiveWriter(str(tmp_path), None, "plan")
+    digest, data = blob(3000, 1)
+    writer.add_blob(digest, len(data), [data])
+    writer.close()
+    _leftovers(str(tmp_path))
+    again = ArchiveWriter(str(tmp_path), None, "plan")
+    other, other_data = blob(2000, 2)
+    again.add_blob(other, len(other_data), [other_data])
+    again.close()
+    assert again.resumed
+    assert os.path.exists(os.path.join(tmp_path, fmt.MAPPING_FILE))
