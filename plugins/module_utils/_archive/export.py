@@ -231,7 +231,7 @@ def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveW
     )
     directory = settings.directory
     lines = "".join(f"{e.line}\n" for e in entries)
-    write_atomic(os.path.join(directory, MAPPING_FILE), lines.encode("utf-8"))
+    write_atomic(os.path.join(directory, MAPPING_FILE), lines.encode("utf-8"), fsync=True)
     contents.write(os.path.join(directory, CONTENTS_FILE))
     if complete:
         if history.enabled:

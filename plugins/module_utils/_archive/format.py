@@ -273,9 +273,10 @@ class Contents:
         return (json.dumps(self.to_dict(), indent=1, sort_keys=False) + "\n").encode("utf-8")
 
     def write(self, path: str) -> None:
-        """Write atomically (a reader sees the old contents.json or the new one)."""
+        """Write atomically (a reader sees the old contents.json or the new one) and durably (the
+        history that follows it never outlives it)."""
         self.validate()
-        write_atomic(path, self.to_json())
+        write_atomic(path, self.to_json(), fsync=True)
 
     @classmethod
     def read(cls, path: str) -> "Contents":

@@ -107,6 +107,6 @@ class History:
         directory = os.path.dirname(os.path.abspath(self.path))
         try:
             os.makedirs(directory, exist_ok=True)
-            write_atomic(self.path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
+            write_atomic(self.path, (json.dumps(document, indent=1) + "\n").encode("utf-8"), fsync=True)
         except OSError as exc:
             raise ArchiveError(f"archive_history {self.path} cannot be written: {exc.strerror or exc}") from None
