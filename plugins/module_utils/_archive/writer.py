@@ -59,6 +59,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
     format_size,
     part_member,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils.files import fsync_directory
 
 BLOCK = 512
 END_OF_ARCHIVE = 2 * BLOCK
@@ -145,6 +146,7 @@ class ArchiveWriter:
         self._last_sync = time.monotonic()
         self._prepared = False
         self._journal_end = 0
+        self._new_file = False
         self._load_journal()
 
     @property
@@ -248,6 +250,8 @@ class ArchiveWriter:
         self._journal.flush()
         os.fsync(self._journal.fileno())
         self._fds[1] = os.open(self._path(1), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        fsync_directory(self.state_dir)
+        fsync_directory(self.directory)
 
     def _remove_archives(self, after: int) -> None:
         for name in os.listdir(self.directory):
@@ -329,6 +333,7 @@ class ArchiveWriter:
         self._number += 1
         self._sizes[self._number] = 0
         self._fds[self._number] = os.open(self._path(self._number), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._new_file = True  # its directory entry is synced before the journal names it
         if not self._pending.get(sealed):
             self._end(sealed)
 
@@ -463,6 +468,9 @@ class ArchiveWriter:
                 return
             for fd in self._fds.values():
                 os.fsync(fd)
+            if self._new_file:
+                fsync_directory(self.directory)
+                self._new_file = False
             self._journal.write(b"".join(json.dumps(r).encode() + b"\n" for r in self._unsynced))
             self._journal.flush()
             os.fsync(self._journal.fileno())

@@ -14,6 +14,7 @@ import tarfile
 
 import pytest
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils import files
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import writer as writer_module
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import (
@@ -159,3 +160,25 @@ def test_a_resumed_export_keeps_its_plan(tmp_path):
     again.close()
     assert again.resumed
     assert os.path.exists(os.path.join(tmp_path, fmt.MAPPING_FILE))
+
+
+def test_a_new_archive_is_in_its_directory_on_disk_before_the_journal_names_it(tmp_path, monkeypatch):
+    journal = os.path.join(tmp_path, fmt.STATE_DIR, JOURNAL)
+    seen = []
+    real = files.fsync_directory
+
+    def fsync_directory(directory):
+        with open(journal, "rb") as handle:
+            named = b'"spans": [[2,' in handle.read()
+        seen.append((directory, os.path.exists(os.path.join(tmp_path, "archive-0002.tar")), named))
+        real(directory)
+
+    monkeypatch.setattr(writer_module, "fsync_directory", fsync_directory, raising=False)
+    writer = ArchiveWriter(str(tmp_path), LIMIT, "plan", sync_interval=0)
+    for seed in range(4):
+        digest, data = blob(6000, seed)
+        writer.add_blob(digest, len(data), [data])
+    writer.close()
+    with open(journal, "rb") as handle:
+        assert b'"spans": [[2,' in handle.read()
+    assert (str(tmp_path), True, False) in seen
