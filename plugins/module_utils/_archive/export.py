@@ -175,7 +175,10 @@ def run_archive_export(request, entries: list, problems: list, auth, check_mode:
             return _run(request, entries, problems, auth, check_mode, writer, history, previous, pool, progress,
                         fingerprint)
     finally:
-        pool.close()
+        try:
+            writer.close()  # however _run ends: what is complete is journaled (a no-op once finished)
+        finally:
+            pool.close()
 
 
 def _run(request, entries, problems, auth, check_mode, writer, history, previous, pool, progress, fingerprint):

@@ -182,3 +182,32 @@ def test_a_new_archive_is_in_its_directory_on_disk_before_the_journal_names_it(t
     with open(journal, "rb") as handle:
         assert b'"spans": [[2,' in handle.read()
     assert (str(tmp_path), True, False) in seen
+
+
+def test_an_interrupt_outside_the_copy_still_journals_what_was_written(tmp_path, monkeypatch):
+    """export.run_archive_export closes the writer however _run ends (here: interrupted while the
+    built images are archived, after the copy)."""
+    from types import SimpleNamespace
+
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import export
+
+    digest, data = blob(4000, 5)
+
+    def interrupted_run(request, entries, problems, auth, check_mode, writer, *rest):
+        writer.sync_interval = 3600  # nothing journaled on the way
+        writer.add_blob(digest, len(data), [data])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_run", interrupted_run)
+    monkeypatch.setattr(export, "RegistryPool", lambda *a, **k: SimpleNamespace(close=lambda: None))
+    monkeypatch.setattr(export, "Progress", lambda *a, **k: None)
+    settings = SimpleNamespace(directory=str(tmp_path), size=None, history=None, built=(), dest=None)
+    transfer = SimpleNamespace(filter_by_os=None, parallel_images=1, parallel_layers=1, report_file=None,
+                               progress_interval=1)
+    request = SimpleNamespace(archive=settings, transfer=transfer,
+                              connection=SimpleNamespace(retries=0, timeout=1))
+    with pytest.raises(KeyboardInterrupt):
+        export.run_archive_export(request, [], [], None, False)
+    again = ArchiveWriter(str(tmp_path), None, export.plan_fingerprint([], None, settings))
+    assert again.resumed and again.has(digest)
+    assert member_bytes(tmp_path, again.blobs[digest]) == data
