@@ -36,6 +36,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
     Contents,
     HistoryInfo,
     ImageEntry,
+    archive_number,
     index_json,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.history import History
@@ -212,6 +213,11 @@ def _run(request, entries, problems, auth, check_mode, writer, history, previous
     return _result(request, entries, problems, auth, report, copier, progress, contents, False, False, built)
 
 
+def in_archive_order(entries) -> tuple:
+    """Members by archive number (archive-10000 after archive-9999), then offset."""
+    return tuple(sorted(entries, key=lambda e: (archive_number(e.archive), e.offset)))
+
+
 def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveWriter, history: History,
               fingerprint: str, complete: bool) -> Contents:
     """Finish the last archive, write contents.json and mapping.txt; when nothing failed,
@@ -224,8 +230,8 @@ def _complete(settings, entries, report, copier: ArchiveCopier, writer: ArchiveW
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         dest=settings.dest or common_dest(entries),
         archives=tuple(archives),
-        blobs=tuple(sorted(writer.blobs.values(), key=lambda b: (b.archive, b.offset))),
-        manifests=tuple(sorted(writer.manifests.values(), key=lambda m: (m.archive, m.offset))),
+        blobs=in_archive_order(writer.blobs.values()),
+        manifests=in_archive_order(writer.manifests.values()),
         images=tuple(images),
         history=HistoryInfo(path=history.path, base_blobs=len(copier.base),
                             blobs=tuple(BaseBlob(d, s, r) for d, (s, r) in sorted(copier.base.items())),

@@ -116,7 +116,9 @@ class DestRewriter:
         """A comment's mentions of the planned prefix (catalog_mirror names the pruned catalog there)."""
         if not text:
             return text
-        pattern = r"(?<![\w.-])" + re.escape(self.old) + r"(?=[/:@\s]|$)"
+        # ':' and '@' follow a repository path; after a bare host, ':' would start another port
+        follows = r"[/:@\s]" if "/" in self.old else r"[/\s]"
+        pattern = r"(?<![\w.-])" + re.escape(self.old) + r"(?=" + follows + r"|$)"
         return re.sub(pattern, lambda match: self.new, text)
 
     def document(self, doc: Any) -> Any:
