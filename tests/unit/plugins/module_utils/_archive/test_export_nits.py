@@ -24,5 +24,5 @@ def test_comment_with_a_path_dest_still_rewrites_a_tagged_mention():
 
 def test_members_are_listed_in_archive_number_order():
     entries = [BlobEntry(f"sha256:{n:064x}", 1, archive_name(n), 512, None, ()) for n in (10000, 9999, 2)]
-    assert [e.archive for e in export.in_archive_order(entries)] == [archive_name(2), archive_name(9999),
-                                                                       archive_name(10000)]
+    expected = [archive_name(2), archive_name(9999), archive_name(10000)]
+    assert [e.archive for e in export.in_archive_order(entries)] == expected
