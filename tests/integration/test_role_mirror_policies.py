@@ -159,8 +159,9 @@ def test_mirror_policies_four_ways_on_416_and_gitops(kube_api, tmp_path):
             "ocp416": {"cluster_kubeconfig": kube_api.kubeconfig},
             "gitops": {"mirror_policies_render_dir": str(gitops), "mirror_policies_openshift_version": "4.14"},
         })
-        extra = {"mirror_policies_manifests_dir": str(manifests), "mirror_policies_wait_delay": 1,
-                 "mirror_policies_wait_timeout": 120}
+        # strings, as `-e mirror_policies_wait_delay=1` gives them (argument specs check, not convert)
+        extra = {"mirror_policies_manifests_dir": str(manifests), "mirror_policies_wait_delay": "1",
+                 "mirror_policies_wait_timeout": "120", "mirror_policies_wait": "true"}
         progress = {}
         for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
             before = pools(kube_api)
