@@ -32,7 +32,6 @@ blobs already complete are not fetched again (:meth:`ArchiveWriter.has`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tarfile
@@ -51,13 +50,20 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
     ArchiveError,
     ArchiveFile,
     BlobEntry,
-    BlobPart,
     ManifestEntry,
     archive_name,
     archive_number,
     blob_member,
     format_size,
     part_member,
+)
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.journal import (
+    JOURNAL,
+    JOURNAL_VERSION,
+    JournalFile,
+    Region,
+    add_entry,
+    read_journal,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import fsync_directory
 
@@ -67,8 +73,6 @@ END_OF_ARCHIVE = 2 * BLOCK
 MIN_ARCHIVE_SIZE = 16 * 1024
 # A split blob starts in the current archive only when at least this much data fits there.
 MIN_PART = 4 * BLOCK
-JOURNAL = "journal.jsonl"
-JOURNAL_VERSION = 2
 TRASH = "trash/"
 _READ = 1 << 20
 
@@ -86,29 +90,6 @@ def member_header(name: str, size: int) -> bytes:
     info.mtime = 0
     info.type = tarfile.REGTYPE
     return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
-
-
-class _Region:
-    """The place of one member: per part, (archive number, header offset, data offset, data size)."""
-
-    def __init__(self, digest: str, kind: str, size: int, media_type: Optional[str], spans: List[List[int]]):
-        self.digest = digest
-        self.kind = kind
-        self.size = size
-        self.media_type = media_type
-        self.spans = spans
-
-    def record(self) -> Dict[str, Any]:
-        return {"reserve": self.digest, "kind": self.kind, "size": self.size, "media_type": self.media_type,
-                "spans": self.spans}
-
-    def numbers(self) -> List[int]:
-        return [span[0] for span in self.spans]
-
-    @property
-    def key(self) -> Tuple[str, int, int]:
-        """Which place: the digest and where its first header is."""
-        return self.digest, self.spans[0][0], self.spans[0][1]
 
 
 class ArchiveWriter:
@@ -138,10 +119,10 @@ class ArchiveWriter:
         self._number = 1
         self._sizes: Dict[int, int] = {1: 0}  # reserved end of every archive not ended
         self._pending: Dict[int, int] = {}  # archive -> places reserved there and not complete
-        self._slots: Dict[Tuple[str, int, int], _Region] = {}  # reserved, not complete, nobody writing
-        self._writing: Dict[str, _Region] = {}
+        self._slots: Dict[Tuple[str, int, int], Region] = {}  # reserved, not complete, nobody writing
+        self._writing: Dict[str, Region] = {}
         self._fds: Dict[int, int] = {}
-        self._journal: Any = None
+        self._journal: Optional[JournalFile] = None
         self._unsynced: List[Dict[str, Any]] = []
         self._last_sync = time.monotonic()
         self._prepared = False
@@ -158,53 +139,23 @@ class ArchiveWriter:
     def _load_journal(self) -> None:
         """Take over what a killed run of the same plan journaled, if its files are still there.
         Reads only: nothing is truncated or removed before the first write (:meth:`_prepare`)."""
-        try:
-            with open(self.journal_path, "rb") as handle:
-                lines = handle.read().split(b"\n")
-        except OSError:
+        replay = read_journal(self.journal_path, self._header())
+        if replay is None:
             return
-        records, good = [], 0
-        for line in lines[:-1]:  # the last piece never ended with a newline
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                break  # a line cut by the kill, and anything after it
-            good += len(line) + 1
-        if not records or records[0] != self._header():
-            return
-        regions: Dict[Tuple[str, int, int], _Region] = {}
-        blobs: Dict[str, BlobEntry] = {}
-        manifests: Dict[str, ManifestEntry] = {}
-        ended: Dict[int, ArchiveFile] = {}
-        sizes: Dict[int, int] = {}
-        try:
-            for record in records[1:]:
-                if "closed" in record:
-                    archive = ArchiveFile(record["closed"], record["size"], record["sha256"])
-                    ended[archive_number(archive.name)] = archive
-                elif "reserve" in record:
-                    region = _Region(record["reserve"], record["kind"], record["size"], record["media_type"],
-                                     [list(s) for s in record["spans"]])
-                    regions[region.key] = region
-                    for number, _header, data, size in region.spans:
-                        sizes[number] = max(sizes.get(number, 0), data + padded(size))
-                elif "done" in record:
-                    region = regions.pop((record["done"], record["at"][0], record["at"][1]))
-                    self._entry(region, blobs, manifests)
-        except (KeyError, TypeError, ValueError, ArchiveError):
-            return
-        for region in regions.values():  # an archive with a place still empty is not ended
-            for number in region.numbers():
-                ended.pop(number, None)
+        ended = replay.ended
+        sizes: Dict[int, int] = {}  # reserved end of every archive
+        for region in replay.reserved:
+            for number, _header, data, size in region.spans:
+                sizes[number] = max(sizes.get(number, 0), data + padded(size))
         for number, archive in ended.items():
             if _size_of(os.path.join(self.directory, archive.name)) != archive.size:
                 return  # an ended archive is gone or changed: start again
         for number, size in sizes.items():
             if number not in ended and (_size_of(self._path(number)) or 0) < size:
                 return
-        self.blobs, self.manifests, self.ended = blobs, manifests, ended
-        self._journal_end = good
-        self._slots = regions
+        self.blobs, self.manifests, self.ended = replay.blobs, replay.manifests, ended
+        self._journal_end = replay.end
+        self._slots = regions = replay.open
         self._sizes = {n: s for n, s in sizes.items() if n not in ended}
         self._number = max([1] + list(sizes) + [n + 1 for n in ended])
         self._sizes.setdefault(self._number, 0)
@@ -228,9 +179,7 @@ class ArchiveWriter:
             for number, size in self._sizes.items():
                 self._fds[number] = os.open(self._path(number), os.O_RDWR | os.O_CREAT, 0o644)
                 os.ftruncate(self._fds[number], size)
-            self._journal = open(self.journal_path, "r+b")
-            self._journal.truncate(self._journal_end)  # a line cut by a kill would swallow the next one
-            self._journal.seek(self._journal_end)
+            self._journal = JournalFile(self.journal_path, end=self._journal_end)  # a cut line is cut off
             for number in sorted(self._sizes):
                 if number < self._number and not self._pending.get(number):
                     self._end(number)
@@ -245,10 +194,7 @@ class ArchiveWriter:
         shutil.rmtree(os.path.join(self.directory, MANIFESTS_DIR), ignore_errors=True)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         os.makedirs(self.state_dir)
-        self._journal = open(self.journal_path, "wb")
-        self._journal.write(json.dumps(self._header()).encode() + b"\n")
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        self._journal = JournalFile(self.journal_path, header=self._header())
         self._fds[1] = os.open(self._path(1), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         fsync_directory(self.state_dir)
         fsync_directory(self.directory)
@@ -293,7 +239,7 @@ class ArchiveWriter:
         self.bytes_written += len(header) + pad
         return [number, start, data, size]
 
-    def _reserve(self, digest: str, kind: str, size: int, media_type: Optional[str], split: bool) -> _Region:
+    def _reserve(self, digest: str, kind: str, size: int, media_type: Optional[str], split: bool) -> Region:
         self._prepare()
         need = len(member_header(blob_member(digest), size)) + padded(size)
         room = self._room()
@@ -323,7 +269,7 @@ class ArchiveWriter:
                                        f"of {digest}: give a larger archive_size")
                 spans.append(self._place(name, take))
                 left -= take
-        region = _Region(digest, kind, size, media_type, spans)
+        region = Region(digest, kind, size, media_type, spans)
         self._unsynced.append(region.record())
         return region
 
@@ -378,7 +324,7 @@ class ArchiveWriter:
         self._fill(region, (data,))
         return self.manifests[digest]
 
-    def _take(self, digest: str, kind: str, size: int, media_type: Optional[str]) -> Optional[_Region]:
+    def _take(self, digest: str, kind: str, size: int, media_type: Optional[str]) -> Optional[Region]:
         with self.lock:
             if digest in self.blobs or digest in self.manifests:
                 return None
@@ -395,7 +341,7 @@ class ArchiveWriter:
             self._writing[digest] = region
             return region
 
-    def _fill(self, region: _Region, chunks: Iterable[bytes]) -> None:
+    def _fill(self, region: Region, chunks: Iterable[bytes]) -> None:
         try:
             written = self._stream(region, iter(chunks))
         except BaseException:
@@ -406,7 +352,7 @@ class ArchiveWriter:
         with self.lock:
             del self._writing[region.digest]
             self.bytes_written += written
-            self._entry(region, self.blobs, self.manifests)
+            add_entry(region, self.blobs, self.manifests)
             self.members_written += 1
             self._unsynced.append({"done": region.digest, "at": region.spans[0][:2]})
             for number in region.numbers():
@@ -416,7 +362,7 @@ class ArchiveWriter:
             if any("closed" in r for r in self._unsynced) or time.monotonic() - self._last_sync >= self.sync_interval:
                 self.sync()
 
-    def _stream(self, region: _Region, chunks) -> int:
+    def _stream(self, region: Region, chunks) -> int:
         buffered = b""
         for number, _header, offset, size in region.spans:
             fd = self._fds[number]
@@ -439,7 +385,7 @@ class ArchiveWriter:
         return region.size
 
     @staticmethod
-    def _left(region: _Region, number: int, left: int) -> int:
+    def _left(region: Region, number: int, left: int) -> int:
         """Bytes still missing when part ``number`` lacked ``left``."""
         missing, counting = 0, False
         for span in region.spans:
@@ -449,17 +395,6 @@ class ArchiveWriter:
             elif counting:
                 missing += span[3]
         return missing
-
-    @staticmethod
-    def _entry(region: _Region, blobs: Dict[str, BlobEntry], manifests: Dict[str, ManifestEntry]) -> None:
-        first = region.spans[0]
-        if region.kind == "manifest":
-            manifests[region.digest] = ManifestEntry(region.digest, region.size, region.media_type or "",
-                                                     archive_name(first[0]), first[2])
-            return
-        parts = tuple(BlobPart(archive_name(n), data, size) for n, _h, data, size in region.spans)
-        blobs[region.digest] = BlobEntry(region.digest, region.size, archive_name(first[0]), first[2],
-                                         region.media_type, parts if len(parts) > 1 else ())
 
     def sync(self) -> None:
         """Make what is journaled durable: fsync the archives, then append the journal lines."""
@@ -471,15 +406,13 @@ class ArchiveWriter:
             if self._new_file:
                 fsync_directory(self.directory)
                 self._new_file = False
-            self._journal.write(b"".join(json.dumps(r).encode() + b"\n" for r in self._unsynced))
-            self._journal.flush()
-            os.fsync(self._journal.fileno())
+            self._journal.append(self._unsynced)
             self._unsynced = []
             self._last_sync = time.monotonic()
 
     # --- the end -------------------------------------------------------------------------------
 
-    def _rename(self, region: _Region, trash: bool) -> None:
+    def _rename(self, region: Region, trash: bool) -> None:
         """Write the headers of ``region`` again: under its blob names, or (``trash``) out of blobs/
         with names of the same length, so that a place nobody filled holds no blob name."""
         for part, (number, header, _data, size) in enumerate(region.spans, start=1):
