@@ -235,8 +235,9 @@ def test_refusals_and_cluster_connection_per_host(tmp_path):
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
     assert sorted(failed) == sorted(set(cases) - {"named-sources"}), run.output
+    # names mode leaves disableAllDefaultSources alone: a cluster with all disabled keeps them all off
+    assert_valid(read_rendered(tmp_path / "named")["operatorhub-cluster.yaml"])
     assert read_rendered(tmp_path / "named")["operatorhub-cluster.yaml"]["spec"] == {
-        "disableAllDefaultSources": False,
         "sources": [{"name": "redhat-operators", "disabled": True}, {"name": "community-operators", "disabled": True}]}
     messages = {host: failed[host]["result"].get("msg", "") for host in failed}
     assert "Red Hat Operators" in messages["bad-source-name"]
