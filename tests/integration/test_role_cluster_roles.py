@@ -192,6 +192,10 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
         "gitops": {"verify_render_dir": str(gitops), "operator_install_render_dir": str(gitops)},
     })
     play = _play(tmp_path, _chain(lab))
+    # someone re-enabled a default source: the list takes precedence over disableAllDefaultSources
+    _kubectl(cluster, "patch", "operatorhub", "cluster", "--type", "merge", "-p",
+             json.dumps({"spec": {"sources": [{"name": "community-operators", "disabled": False}]}}))
+    assert _get(cluster, "operatorhub", "cluster")["spec"]["sources"] == [{"name": "community-operators", "disabled": False}]
     runs = {}
     for label, check in (("check", True), ("real", False), ("check-again", True), ("real-again", False)):
         run = run_playbook(str(tmp_path / label), play, {}, check=check, hosts=hosts,
@@ -233,7 +237,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
 
     # kubectl, an independent client, sees what the roles made.
     hub = _get(cluster, "operatorhub", "cluster")
-    assert hub["spec"] == {"disableAllDefaultSources": True}
+    assert hub["spec"] == {"disableAllDefaultSources": True}  # the re-enabled source is gone
     assert _kubectl(cluster, "get", "operatorhub", "cluster", "-o", "jsonpath={.spec.disableAllDefaultSources}") == "true"
     catalogs = _kubectl(cluster, "get", "catalogsource", "-n", MARKETPLACE)
     assert "airgap-index" in catalogs and "Air gap lab" in catalogs
@@ -283,6 +287,32 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
                  "installPlanApproval": "Manual"}}
     assert "verify_render_dir is set (render-only mode)" in runs["real"].output
 
+    # OLM found an upgrade in the channel: a newer plan waits for approval and the Subscription
+    # points at it. Manual approval gates upgrades: a fifth run approves nothing, keeps v0.2.0.
+    sub = cluster.get("operators.coreos.com/v1alpha1", "Subscription", "other-operator", "other")
+    newer = cluster.put({
+        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan",
+        "metadata": {"name": "install-newer", "namespace": "other"},
+        "spec": {"approval": "Manual", "approved": False, "generation": 2,
+                 "clusterServiceVersionNames": ["other-operator.v0.3.0"]},
+        "status": {"phase": "RequiresApproval", "catalogSources": ["airgap-index"]}})
+    sub["status"].update(currentCSV="other-operator.v0.3.0", state="UpgradePending", installPlanRef={
+        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": "install-newer",
+        "namespace": "other", "uid": newer["metadata"]["uid"]})
+    cluster.put(sub)
+    run = run_playbook(str(tmp_path / "upgrade-pending"), play, {}, hosts=("cluster",),
+                       env={"ANSIBLE_PIPELINING": "1"})
+    assert run.rc == 0, (_failures(run), run.output[-3000:])
+    assert run.result["stats"]["cluster"]["changed"] == 0, run.output
+    assert [t["status"] for t in run.result["tasks"] if _short(t).startswith("Approve the InstallPlan")] == ["skipped"]
+    assert kept_in(run)["csv"] == "other-operator.v0.2.0"
+    assert _get(cluster, "installplan", "install-newer", "-n", "other")["spec"]["approved"] is False
+    assert _get(cluster, "subscription", "other-operator", "-n", "other")["status"]["installedCSV"] == "other-operator.v0.2.0"
+
+
+def kept_in(run):
+    return [t["result"]["ansible_facts"]["kept"] for t in run.result["tasks"] if _short(t) == "Keep the facts"][0]
+
 
 def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     """One run, one failing case per host, against the catalog of the lab (created beforehand):
@@ -314,6 +344,9 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
                                 operator_install_source="airgap-index", operator_install_namespace="unpacked"),
         "bad-names": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="Bad_Namespace"),
+        # -e catalog_sources_wait=false arrives as a string: the role does not wait (nor fail)
+        "no-wait": dict(quick, case="catalog_sources", catalog_sources_wait="false", catalog_sources_wait_timeout="2",
+                        catalog_sources_list=[{"name": "not-waited", "image": lab["missing_catalog"]}]),
         # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
         "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
@@ -324,7 +357,10 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
-    assert sorted(failed) == sorted(set(hosts) - {"automatic"}), (_failures(run), run.output[-3000:])
+    assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait"}), (_failures(run), run.output[-3000:])
+    no_wait = [t for t in run.result["tasks"] if t["host"] == "no-wait"]
+    assert [t["status"] for t in no_wait if _short(t).startswith("Wait for the CatalogSources to be READY")] == ["skipped"], no_wait
+    assert _get(cluster, "catalogsource", "not-waited", "-n", MARKETPLACE)["spec"]["image"] == lab["missing_catalog"]
     messages = {host: task["result"]["msg"] for host, task in failed.items()}
 
     # The catalog pod's waiting reason, and why each location failed, as the node said it.
