@@ -98,6 +98,8 @@ def cluster(kube_api, plain_registry, lab):
     from tests.support.kube_sims import install_simulators, stop_simulators
 
     sims = install_simulators(kube_api, [plain_registry], mcp=False)
+    # as OLM, the catalog pod of a changed image is replaced a while later
+    sims["catalog"].replace_delay = 2.0
     _kubectl_apply(kube_api, lab["idms"])
     yield kube_api
     stop_simulators(sims)
@@ -175,13 +177,18 @@ def _chain(lab):
     return [
         default_sources,
         catalog_sources,
+        {"name": "Read the catalog pod", "kubernetes.core.k8s_info": {
+            "api_version": "v1", "kind": "Pod", "namespace": MARKETPLACE, "kubeconfig": "{{ cluster_kubeconfig }}",
+            "label_selectors": ["olm.catalogSource=airgap-index"]},
+         "register": "catalog_pods", "when": "inventory_hostname != 'gitops'"},
         _include("verify", verify_catalogs=[
             {"name": "airgap-index", "packages": ["sample-operator", "other-operator"], "min_count": 3}]),
         _include("operator_install", operator_install_package="other-operator", operator_install_source="airgap-index",
                  operator_install_namespace="other", operator_install_approval="Manual"),
         {"name": "Keep the facts", "ansible.builtin.set_fact": {
             "kept": {"applied": "{{ catalog_sources_applied | default(none) }}", "packages": "{{ verify_packages | default(none) }}",
-                     "csv": "{{ operator_install_csv }}"}}},
+                     "csv": "{{ operator_install_csv }}",
+                     "pod_images": "{{ catalog_pods.resources | default([]) | map(attribute='spec.containers.0.image') | list }}"}}},
     ]
 
 
@@ -228,10 +235,11 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
                 if _short(t) == "Keep the facts"][0]
     applied = [{"name": "airgap-index", "namespace": MARKETPLACE, "image": lab["catalog"]}]
     for label in runs:
-        assert kept(label, "gitops") == {"applied": None, "packages": None, "csv": ""}
+        assert kept(label, "gitops") == {"applied": None, "packages": None, "csv": "", "pod_images": []}
         # check mode reads the channel head from the catalog once it exists
         assert kept(label, "cluster") == {
             "applied": applied, "csv": "" if label == "check" else "other-operator.v0.2.0",
+            "pod_images": [] if label == "check" else [lab["catalog"]],
             "packages": {"airgap-index": [] if label == "check" else
                          ["broken-operator", "other-operator", "sample-operator", "unpacked-operator"]}}
 
@@ -289,6 +297,11 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
 
     # OLM found an upgrade in the channel: a newer plan waits for approval and the Subscription
     # points at it. Manual approval gates upgrades: a fifth run approves nothing, keeps v0.2.0.
+    # The fifth run also moves the catalog to a new image (the mirror's own name): OLM replaces
+    # the READY pod of the old image later, catalog_sources waits for the new one.
+    direct = _get(cluster, "pod", "-n", MARKETPLACE, "-l", "olm.catalogSource=airgap-index")["items"][0][
+        "status"]["containerStatuses"][0]["imageID"]
+    assert direct != lab["catalog"] and direct.endswith(lab["catalog"].split("@")[1])
     sub = cluster.get("operators.coreos.com/v1alpha1", "Subscription", "other-operator", "other")
     newer = cluster.put({
         "apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan",
@@ -300,10 +313,13 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
         "apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": "install-newer",
         "namespace": "other", "uid": newer["metadata"]["uid"]})
     cluster.put(sub)
-    run = run_playbook(str(tmp_path / "upgrade-pending"), play, {}, hosts=("cluster",),
-                       env={"ANSIBLE_PIPELINING": "1"})
+    run = run_playbook(str(tmp_path / "upgrade-pending"), play, {"catalog_sources_list": [
+        {"name": "airgap-index", "image": direct, "display_name": "Air gap lab", "publisher": "Lab"}]},
+        hosts=("cluster",), env={"ANSIBLE_PIPELINING": "1"})
     assert run.rc == 0, (_failures(run), run.output[-3000:])
-    assert run.result["stats"]["cluster"]["changed"] == 0, run.output
+    assert [_short(t) for t in run.result["tasks"] if t["result"].get("changed")] == [
+        "Apply the CatalogSources (oc apply -f catalogSource.yaml)"], run.output
+    assert kept_in(run)["pod_images"] == [direct]
     assert [t["status"] for t in run.result["tasks"] if _short(t).startswith("Approve the InstallPlan")] == ["skipped"]
     assert kept_in(run)["csv"] == "other-operator.v0.2.0"
     assert _get(cluster, "installplan", "install-newer", "-n", "other")["spec"]["approved"] is False

@@ -19,7 +19,10 @@ real HEAD of the manifest in the real test registry. It then writes what a clust
 Registries a node can reach are the ``registries`` given (RegistryServer / FaultProxy endpoints,
 reached with their scheme, CA and credentials, as the cluster's pull secret would give); any other
 host does not resolve, as in an air gap. Re-evaluated when a CatalogSource's image or a mirror
-policy changes. Simplified: the pull happens at once, synchronously with the write that caused it.
+policy changes. Simplified: the pull happens at once, synchronously with the write that caused it;
+with ``replace_delay`` seconds set, a changed image of a CatalogSource that already has a pod is
+pulled only that much later (a timer thread), the old pod and its READY state kept meanwhile, as
+OLM takes a while to replace a catalog pod.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import hashlib
 import http.client
 import json
 import ssl
+import threading
 
 from .kube_store import KubeError
 
@@ -64,6 +68,7 @@ class CatalogSourceSimulator:
         self.registries = {reg.host: reg for reg in registries}
         self._seen: dict[tuple, str] = {}
         self._busy = False
+        self.replace_delay = 0.0
 
     def install(self) -> "CatalogSourceSimulator":
         self.api.store.listeners.append(self._on_change)
@@ -185,9 +190,24 @@ class CatalogSourceSimulator:
             return
         key = (catalog["metadata"]["namespace"], catalog["metadata"]["name"])
         fingerprint = json.dumps([image, catalog["metadata"]["uid"], self._policies()])
-        if self._seen.get(key) == fingerprint:
+        previous = self._seen.get(key)
+        if previous == fingerprint:
             return
         self._seen[key] = fingerprint
+        if self.replace_delay > 0 and previous and json.loads(previous)[0] != image:
+            timer = threading.Timer(self.replace_delay, self._replace, key)
+            timer.daemon = True
+            timer.start()
+            return
+        self._pull(catalog, key, image)
+
+    def _replace(self, namespace: str, name: str) -> None:
+        """The delayed pull of a changed image (the timer thread)."""
+        catalog = self.api.get("operators.coreos.com/v1alpha1", "CatalogSource", name, namespace)
+        if catalog is not None and (catalog.get("spec") or {}).get("image"):
+            self._pull(catalog, (namespace, name), catalog["spec"]["image"])
+
+    def _pull(self, catalog: dict, key: tuple, image: str) -> None:
         failures = []
         pulled = None
         for candidate in self.pull_candidates(image):
