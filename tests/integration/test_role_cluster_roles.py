@@ -99,7 +99,7 @@ def cluster(kube_api, plain_registry, lab):
 
     sims = install_simulators(kube_api, [plain_registry], mcp=False)
     # as OLM, the catalog pod of a changed image is replaced a while later
-    sims["catalog"].replace_delay = 2.0
+    sims["catalog"].replace_delay = 6.0
     _kubectl_apply(kube_api, lab["idms"])
     yield kube_api
     stop_simulators(sims)
