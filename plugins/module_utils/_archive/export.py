@@ -42,14 +42,12 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.history import History
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import ArchiveWriter
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions, failures_text
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, ConfigError
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
 from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
-
-_MSG_FAILURES = 5
 
 
 def plan_fingerprint(entries: list, filter_by_os: Optional[str], settings) -> str:
@@ -316,12 +314,11 @@ def _result(request, entries, problems, auth, report, copier: ArchiveCopier, pro
         result["summary"]["would_archive"] = 0 if unchanged else len(missing)
         result["summary"]["would_write_bytes"] = 0 if unchanged else sum(m["missing_bytes"] for m in missing)
     if failures:
-        shown = "; ".join(f"{f['origin']}: {f['error']}" for f in failures[:_MSG_FAILURES])
-        more = f" (and {len(failures) - _MSG_FAILURES} more, see failures)" if len(failures) > _MSG_FAILURES else ""
+        shown = failures_text(failures, "origin")
         kept = ("; the export is not complete: the history was not updated and the journal in "
                 f"{os.path.join(directory, STATE_DIR)} stays, so running it again resumes and retries them")
         result["msg"] = (f"{len(failures)} of {len(entries) + len(problems) + len(settings.built)} images failed "
-                         f"({len(archived)} archived, {len(in_history)} already shipped): {shown}{more}{kept}")
+                         f"({len(archived)} archived, {len(in_history)} already shipped): {shown}{kept}")
     progress.finish(report, extra={"failures": failures, "summary": summary})
     result["warnings"] = list(auth.warnings)
     return result

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import human_bytes
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import write_atomic
 
@@ -144,14 +145,7 @@ def parse_size(value: Any, name: str = "archive_size") -> Optional[int]:
 
 def format_size(size: Optional[int]) -> str:
     """``4.0 GiB``-style text for messages; ``unlimited`` for None."""
-    if size is None:
-        return "unlimited"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
+    return "unlimited" if size is None else human_bytes(size)
 
 
 # --- contents.json ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progres
     write_json_atomic,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import TransferSettings
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import STATUSES, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import STATUSES, CopyOptions, failures_text
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
@@ -77,7 +77,6 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt impor
 
 # The registry name the copy engine reads the archives under; ".invalid" is never a real host.
 ARCHIVE_HOST = "archive.invalid"
-_MSG_FAILURES = 5
 _IMAGE_KEYS = ("origin", "source", "dest", "dest_digest", "bytes_sent")
 
 
@@ -425,10 +424,9 @@ def _result(request, auth, check_mode, archive_dir, rewriter, contents, verified
     if check_mode:
         result["missing"] = by_status["missing"]
     if failures:
-        shown = "; ".join(f"{f['dest']}: {f['error']}" for f in failures[:_MSG_FAILURES])
-        more = f" (and {len(failures) - _MSG_FAILURES} more, see failures)" if len(failures) > _MSG_FAILURES else ""
+        shown = failures_text(failures, "dest")
         result["msg"] = (f"{len(failures)} of {len(report.images)} images failed ({summary['copied']} pushed, "
-                         f"{summary['present']} already present): {shown}{more}; the files for output_dir were not "
+                         f"{summary['present']} already present): {shown}; the files for output_dir were not "
                          "written: run the import again once the failures are fixed (what landed is not sent again)")
     progress.finish(report, extra={"failures": failures, "summary": summary, "archives_verified": verified.verified,
                                    "archives_trusted": verified.trusted})

@@ -101,6 +101,18 @@ class CopyReport:
         return {"summary": summary, "images": [asdict(i) for i in self.images]}
 
 
+# How many failures a task's message names; the result lists them all.
+MSG_FAILURES = 5
+
+
+def failures_text(failures: list, key: str) -> str:
+    """The first failures as ``<key>: <error>; ...``, then how many more the result's failures list."""
+    shown = "; ".join(f"{f[key]}: {f['error']}" for f in failures[:MSG_FAILURES])
+    if len(failures) > MSG_FAILURES:
+        shown += f" (and {len(failures) - MSG_FAILURES} more, see failures)"
+    return shown
+
+
 @dataclass
 class BlobOutcome:
     """How a blob came to be present in one repository: a value of the Copier's blob table,

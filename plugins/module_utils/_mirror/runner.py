@@ -12,15 +12,12 @@ from typing import List
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import load_mappings, select_shard
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import STATUSES, CopyOptions
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import STATUSES, CopyOptions, failures_text
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer import Copier
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
-
-# How many failures the task message spells out; the full list is in `failures` and the report.
-_MSG_FAILURES = 5
 
 _IMAGE_KEYS = ("origin", "source", "dest", "source_digest", "dest_digest", "digest_changed", "bytes_sent")
 
@@ -117,11 +114,10 @@ def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mod
     if check_mode:
         result["missing"] = by_status["missing"]
     if failures:
-        shown = "; ".join(f"{f['origin']}: {f['error']}" for f in failures[:_MSG_FAILURES])
-        more = f" (and {len(failures) - _MSG_FAILURES} more, see failures)" if len(failures) > _MSG_FAILURES else ""
+        shown = failures_text(failures, "origin")
         result["msg"] = (
             f"{len(failures)} of {len(entries) + len(problems)} mapping lines failed "
-            f"({summary['copied']} copied, {summary['present']} already present): {shown}{more}"
+            f"({summary['copied']} copied, {summary['present']} already present): {shown}"
         )
     progress.finish(report, extra={"failures": failures, "summary": summary})
     warnings: List[str] = list(auth.warnings)
