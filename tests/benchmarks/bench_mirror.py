@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airgap.operatorhub contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The seed's ``skopeo copy --all`` loop against image_mirror_from_mapping, same data, one run.
+"""The seed's ``skopeo copy --all`` loop and a naive copy against image_mirror_from_mapping, one run.
 
     .venv/bin/python -m tests.benchmarks.bench_mirror [--images 40] [--layer-mib 4] ...
 
@@ -11,18 +11,24 @@ What happens (see tests/benchmarks/README.md for how to read the output):
    ``--shared-layers`` base layers of ``--layer-mib`` per platform shared by every image, plus one
    own layer of ``--own-layer-mib`` per platform image) is generated and pushed with skopeo into
    a plain-HTTP source registry (a real ``docker-registry``).
-2. Three fresh, empty target registries, each behind a counting FaultProxy (no faults), so the
-   bytes written to a target are measured on the wire, whatever the tool says it sent:
+2. Fresh, empty target registries (TLS + htpasswd, or plain HTTP with ``--plain-target``), each
+   behind a counting FaultProxy (no faults), so the bytes written to a target are measured on the
+   wire, whatever the tool says it sent:
    A - the seed's loop: ``skopeo copy --all SRC DST`` once per mapping line, one after another;
    B - the module through ``ansible-playbook`` (one task, mapping_file);
    C - the engine alone (run_mapping_mirror in a child process, no Ansible), which shows
-       Ansible's fixed cost as B - C.
-   Each is run twice: a first run into the empty target, then a re-run (nothing to do).
+       Ansible's fixed cost as B - C;
+   Y - the yardstick (yardstick.py, a child process): a naive parallel copy of the same images,
+       every unique blob once by plain GET -> POST + PUT, ``--yardstick-threads`` at a time, no
+       checks: what this machine allows (issue 11).
+   Each of A, B and C is run twice: a first run into the empty target, then a re-run (nothing
+   to do); Y runs once.
 3. Every destination manifest is checked with ``skopeo inspect --raw`` against the source digest.
 4. A table on stdout, and JSON to ``--out`` (default tests/benchmarks/results/latest.json).
 
 Targets (issue 2): B first run <= 1/3 of A's; B re-run <= 1/20 of A's; bytes written to B's
-target == the unique blob bytes of the set. They are reported, never asserted.
+target == the unique blob bytes of the set. Issue 11: first run of B and of C <= 1.2 x Y's, and
+C's client CPU-seconds <= 1.3 x Y's. They are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from tests.benchmarks._common import (
     write_params,
 )
 from tests.benchmarks.latency import LatencyProxy
+from tests.benchmarks.yardstick import run_yardstick, yardstick_lines, yardstick_ratios
 from tests.support.faultproxy import FaultProxy
 from tests.support.images import make_image_set, push_image_set, write_mapping
 from tests.support.registry import RegistryServer, registry_options
@@ -62,6 +69,8 @@ from tests.support.registry import RegistryServer, registry_options
 DEFAULT_OUT = os.path.join(ROOT, "tests", "benchmarks", "results", "latest.json")
 TARGET_FIRST = 1 / 3
 TARGET_RERUN = 1 / 20
+TARGET_YARDSTICK_WALL = 1.2
+TARGET_YARDSTICK_CPU = 1.3
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,6 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "delays every byte by half of it each way), to model a source far away; default 0")
     p.add_argument("--skip-loop", action="store_true", help="do not run the skopeo loop (A); ratios are then missing")
     p.add_argument("--skip-engine", action="store_true", help="do not run the engine alone (C)")
+    p.add_argument("--skip-yardstick", action="store_true", help="do not run the naive copy (Y)")
+    p.add_argument("--yardstick-threads", type=int, default=None,
+                   help="blobs the yardstick copies at once (default: --parallel-layers, else 8, the module's "
+                        "default parallel_layers)")
+    p.add_argument("--plain-target", action="store_true",
+                   help="plain-HTTP targets without auth (default: TLS + htpasswd, as a mirror registry is)")
     p.add_argument("--py-spy", default=None, metavar="PATH",
                    help="profile the engine runs (C) with this py-spy binary; collapsed stacks go next to --out "
                         "as engine-<run>.folded (py-spy's sampling slows C down: do not quote those timings)")
@@ -98,9 +113,10 @@ PLATFORMS = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/s390x")
 class Target:
     """One empty target registry with a counting proxy in front."""
 
-    def __init__(self, name: str, workdir: str, keep: bool):
+    def __init__(self, name: str, workdir: str, keep: bool, plain: bool = False):
         self.name = name
-        self.registry = RegistryServer(workdir=os.path.join(workdir, f"target-{name}"), detach=keep).start()
+        self.registry = RegistryServer(tls=not plain, auth=None if plain else "htpasswd",
+                                       workdir=os.path.join(workdir, f"target-{name}"), detach=keep).start()
         self.proxy = FaultProxy(self.registry).start()
 
     def snapshot(self, sizes: dict[str, int]) -> dict:
@@ -190,6 +206,7 @@ def run_engine(workdir: str, mapping_file: str, src: RegistryServer, dst: FaultP
     run = run_measured(cmd, env=child_env(), cwd=ROOT).check("engine child")
     out = json.loads([line for line in run.stdout.splitlines() if line.startswith("{")][-1])
     return {"seconds": run.seconds, "engine_seconds": out["engine_seconds"],
+            "engine_cpu_seconds": out.get("engine_cpu_seconds"),
             "import_seconds": out["import_seconds"], "phases": out.get("phases"), "summary": out["summary"],
             "failures": out["failures"]}
 
@@ -258,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     contenders = [("A", "skopeo loop")] if not args.skip_loop else []
     contenders += [("B", "module via ansible-playbook")]
     contenders += [("C", "engine alone")] if not args.skip_engine else []
+    contenders += [("Y", "yardstick: naive copy")] if not args.skip_yardstick else []
     results: dict = {key: {"label": label, "first_runs": [], "reruns": [], "digests": []} for key, label in contenders}
     try:
         t0 = time.monotonic()
@@ -274,11 +292,11 @@ def main(argv: list[str] | None = None) -> int:
             # Rotate the order so no contender always runs first (page cache, CPU frequency).
             order = contenders[rep % len(contenders):] + contenders[: rep % len(contenders)]
             for key, label in order:
-                target = Target(f"{key}{rep}", workdir, args.keep)
+                target = Target(f"{key}{rep}", workdir, args.keep, plain=args.plain_target)
                 mapping = os.path.join(workdir, f"mapping-{key}{rep}.txt")
                 pairs = write_mapping(meta, src_end, target.proxy, mapping, src_prefix="src", dst_prefix="mirror")
                 try:
-                    for run_name in ("first", "rerun"):
+                    for run_name in ("first",) if key == "Y" else ("first", "rerun"):
                         target.proxy.reset()
                         print(f"[{rep + 1}/{args.repeat}] {key} {label}: "
                               f"{'first run' if run_name == 'first' else 're-run'} ...", end=" ", flush=True)
@@ -286,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                                           "target_registry": target.registry.process.pid}).start()
                         if key == "A":
                             out = run_skopeo_loop(pairs, src_end, target.proxy)
+                        elif key == "Y":
+                            out = run_yardstick(os.path.join(workdir, "yardstick"), mapping, src_end, target.proxy,
+                                                args.yardstick_threads or args.parallel_layers or 8)
                         elif key == "B":
                             out = run_module(os.path.join(workdir, f"play-{rep}-{run_name}"), mapping, src_end,
                                              target.proxy, args)
@@ -293,10 +314,16 @@ def main(argv: list[str] | None = None) -> int:
                             out = run_engine(os.path.join(workdir, "engine"), mapping, src_end, target.proxy, args,
                                              f"{rep}-{run_name}")
                         out["cpu_seconds"] = meter.stop()
+                        # the contender's own processes: the client's CPU, which on loopback
+                        # competes with the registries for the same cores
+                        out["client_cpu_seconds"] = out["cpu_seconds"].get("reaped_children")
+                        if run_name == "first" and unique:
+                            out["client_cpu_seconds_per_mib"] = out["client_cpu_seconds"] / (unique / MIB)
                         out.update(target.snapshot(sizes))
                         results[key]["first_runs" if run_name == "first" else "reruns"].append(out)
                         extra = f" (engine {out['engine_seconds']:.2f}s)" if "engine_seconds" in out else ""
-                        print(f"{out['seconds']:.2f}s{extra}, {mib(out['bytes_written'])} written", flush=True)
+                        print(f"{out['seconds']:.2f}s{extra}, {mib(out['bytes_written'])} written, client "
+                              f"{out['client_cpu_seconds']:.2f} CPU-s", flush=True)
                     results[key]["digests"].append(verify_digests(pairs, meta, source, target.proxy))
                 finally:
                     target.stop(args.keep)
@@ -319,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for r in results.values():
         r["first"] = _median_run(r.pop("first_runs"))
-        r["rerun"] = _median_run(r.pop("reruns"))
+        reruns = r.pop("reruns")
+        r["rerun"] = _median_run(reruns) if reruns else None
     doc = summarize(args, info, meta, unique, generate_seconds, push_seconds, results, noop)
     out_path = write_json(args.out, doc)
     print()
@@ -357,6 +385,9 @@ def summarize(args, info, meta, unique, generate_seconds, push_seconds, results,
         "rerun_at_most_1_20_of_loop": None if ratios["B_over_A_rerun"] is None else ratios["B_over_A_rerun"] <= TARGET_RERUN,
         "bytes_written_equal_unique": b["first"]["bytes_written"] == unique and b["rerun"]["bytes_written"] == 0,
     }
+    more_ratios, more_targets = yardstick_ratios(results, TARGET_YARDSTICK_WALL, TARGET_YARDSTICK_CPU)
+    ratios.update(more_ratios)
+    targets.update(more_targets)
     overhead = None
     if c:
         overhead = {
@@ -366,7 +397,7 @@ def summarize(args, info, meta, unique, generate_seconds, push_seconds, results,
         }
     other = secs = 0.0
     for r in results.values():
-        for run_name in ("first", "rerun"):
+        for run_name in ("first", "rerun") if r["rerun"] else ("first",):
             other += (r[run_name].get("cpu_seconds") or {}).get("other_processes", 0.0)
             secs += r[run_name]["seconds"]
     noise = {
@@ -404,11 +435,11 @@ def summarize(args, info, meta, unique, generate_seconds, push_seconds, results,
 def render(doc: dict) -> str:
     res, unique = doc["results"], doc["data"]["unique_blob_bytes"]
     rows = []
-    for key in ("A", "B", "C"):
+    for key in ("A", "B", "C", "Y"):
         r = res.get(key)
         if not r:
             continue
-        for run_name in ("first", "rerun"):
+        for run_name in ("first", "rerun") if r["rerun"] else ("first",):
             out = r[run_name]
             secs = f"{out['seconds']:.2f}"
             if len(out.get("all_seconds", [])) > 1:
@@ -418,7 +449,9 @@ def render(doc: dict) -> str:
             cpu = out.get("cpu_seconds") or {}
             rows.append([
                 f"{key} {r['label']}", run_name, secs,
-                cpu.get("reaped_children"), cpu.get("bench_process_and_proxies"),
+                cpu.get("reaped_children"),
+                f"{out['client_cpu_seconds_per_mib']:.4f}" if out.get("client_cpu_seconds_per_mib") is not None else "",
+                cpu.get("bench_process_and_proxies"),
                 round(cpu.get("source_registry", 0) + cpu.get("target_registry", 0), 2),
                 cpu.get("other_processes"),
                 mib(out["bytes_written"]), f"{out['bytes_written'] / unique:.3f}" if unique else "-",
@@ -433,7 +466,7 @@ def render(doc: dict) -> str:
         f"source round trip +{doc['parameters']['source_rtt_ms']:g} ms; "
         f"median of {doc['parameters']['repeat']} run(s) [min-max]",
         "",
-        table(["contender", "run", "seconds", "cpu tool", "cpu proxy", "cpu registries", "cpu others", "written",
+        table(["contender", "run", "seconds", "cpu tool", "cpu tool/MiB", "cpu proxy", "cpu registries", "cpu others", "written",
                "written/unique", "blobs sent twice", "requests", "digests identical"], rows),
         "",
     ]
@@ -456,6 +489,7 @@ def render(doc: dict) -> str:
                  f"{verdict(t['bytes_written_equal_unique'])}")
     if r.get("C_over_A_first") is not None:
         lines.append(f"C/A (engine alone) first run: {fmt(r['C_over_A_first'])}, re-run: {fmt(r['C_over_A_rerun'])}")
+    lines.extend(yardstick_lines(doc, fmt, verdict))
     noise = doc.get("noise") or {}
     if noise.get("other_processes_share") is not None:
         share = noise["other_processes_share"]

@@ -31,6 +31,12 @@ def _maxrss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _time_phases() -> dict:
     """Wrap the Copier's per-image phase methods to record when each phase first started and
     last ended (the engine is not modified: only its methods are wrapped in this process)."""
@@ -87,6 +93,7 @@ def main(argv: list[str]) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
     t0 = time.monotonic()
+    cpu0 = _cpu_seconds()
     request = MappingMirrorRequest(
         mapping_files=tuple(params.get("mapping_file") or ()),
         mapping=tuple(params.get("mapping") or ()),
@@ -95,11 +102,13 @@ def main(argv: list[str]) -> int:
     )
     result = run_mapping_mirror(request, auth, check_mode=bool(params.get("_check_mode")))
     engine_seconds = time.monotonic() - t0
+    engine_cpu_seconds = _cpu_seconds() - cpu0
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile_out)
     print(json.dumps({
         "engine_seconds": engine_seconds,
+        "engine_cpu_seconds": engine_cpu_seconds,
         "import_seconds": imported - started,
         "rss_after_import_kib": rss_after_import,
         "maxrss_kib": _maxrss_kib(),
