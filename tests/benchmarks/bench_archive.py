@@ -43,12 +43,20 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 
 params = json.load(open(sys.argv[1]))
+imported = time.process_time()
 request = MappingMirrorRequest(mapping=tuple(params["lines"]), transfer=TransferSettings(),
                                archive=ArchiveSettings(directory=params["dir"], size=params["size"], history=False))
-start = time.monotonic()
-result = run_mapping_mirror(request, AuthStore(registries=params["registries"], env={}))
+start, cpu = time.monotonic(), time.process_time()
+if params.get("profile"):
+    import cProfile
+    profiler = cProfile.Profile()
+    result = profiler.runcall(run_mapping_mirror, request, AuthStore(registries=params["registries"], env={}))
+    profiler.dump_stats(params["profile"])
+else:
+    result = run_mapping_mirror(request, AuthStore(registries=params["registries"], env={}))
 assert not result["failures"], result["failures"]
-print(json.dumps({"seconds": time.monotonic() - start, "summary": result["summary"]}))
+print(json.dumps({"seconds": time.monotonic() - start, "cpu_seconds": time.process_time() - cpu,
+                  "import_cpu_seconds": imported, "summary": result["summary"]}))
 """
 
 
@@ -69,6 +77,7 @@ def main() -> int:
     parser.add_argument("--layer-mib", type=float, default=4)
     parser.add_argument("--own-layer-mib", type=float, default=2)
     parser.add_argument("--archive-mib", type=float, default=16, help="archive_size of run C")
+    parser.add_argument("--profile", metavar="PATH", help="also run B once under cProfile (not timed); stats to PATH")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "benchmarks", "results", "archive-latest.json"))
     args = parser.parse_args()
     platforms = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/s390x")[:args.platforms]
@@ -85,18 +94,19 @@ def main() -> int:
             info = machine_info()
 
             layout = os.path.join(work, "skopeo-layout")
-            skopeo_seconds, skopeo_rss = 0.0, 0
+            skopeo_seconds, skopeo_cpu, skopeo_rss = 0.0, 0.0, 0
             for line in lines:
                 src, dst = line.split("=")
                 run = run_measured(["skopeo", "copy", "--all", "--quiet", "--src-tls-verify=false",
                                     f"docker://{src}", f"oci:{layout}:{dst}"], env=env, gnu_time=True).check("skopeo")
                 skopeo_seconds += run.seconds
+                skopeo_cpu += run.cpu_seconds
                 skopeo_rss = max(skopeo_rss, run.maxrss_kib)
             rows = [["A skopeo copy --all per image", round(skopeo_seconds, 2),
-                     round(skopeo_seconds / len(lines), 3), mib(disk_bytes(layout)), mib(unique),
-                     f"{skopeo_rss / 1024:.0f} MiB", "-"]]
+                     round(skopeo_seconds / len(lines), 3), round(skopeo_cpu, 2), "-", "-", mib(disk_bytes(layout)),
+                     mib(unique), f"{skopeo_rss / 1024:.0f} MiB", "-"]]
             document = {"machine": info, "images": len(lines), "unique_blob_bytes": unique,
-                        "skopeo": {"seconds": skopeo_seconds, "bytes_on_disk": disk_bytes(layout),
+                        "skopeo": {"seconds": skopeo_seconds, "cpu_seconds": skopeo_cpu, "bytes_on_disk": disk_bytes(layout),
                                    "peak_rss_kib": skopeo_rss}}
 
             script = os.path.join(work, "child.py")
@@ -110,17 +120,29 @@ def main() -> int:
                     json.dump({"lines": lines, "dir": directory, "size": size,
                                "registries": registry_options(source)}, handle)
                 run = run_measured([sys.executable, script, params], env=env, gnu_time=True).check(label)
-                summary = json.loads(run.stdout.strip().splitlines()[-1])["summary"]
+                child = json.loads(run.stdout.strip().splitlines()[-1])
+                summary = child["summary"]
                 on_disk = disk_bytes(directory)
-                rows.append([label, round(run.seconds, 2), round(run.seconds / len(lines), 3), mib(on_disk), mib(unique),
-                             f"{run.maxrss_kib / 1024:.0f} MiB", summary["archives"]])
-                document[label[0]] = {"seconds": run.seconds, "bytes_on_disk": on_disk, "peak_rss_kib": run.maxrss_kib,
-                                      "summary": summary}
+                rows.append([label, round(run.seconds, 2), round(run.seconds / len(lines), 3), round(run.cpu_seconds, 2),
+                             round(child["import_cpu_seconds"], 2), round(child["seconds"], 2), mib(on_disk),
+                             mib(unique), f"{run.maxrss_kib / 1024:.0f} MiB", summary["archives"]])
+                document[label[0]] = {"seconds": run.seconds, "cpu_seconds": run.cpu_seconds,
+                                      "start_cpu_seconds": child["import_cpu_seconds"],
+                                      "engine_seconds": child["seconds"], "engine_cpu_seconds": child["cpu_seconds"],
+                                      "bytes_on_disk": on_disk, "peak_rss_kib": run.maxrss_kib, "summary": summary}
                 shutil.rmtree(directory)
-            print(table(["contender", "seconds", "s/image", "on disk", "unique blobs", "peak RSS", "archives"], rows))
+                if args.profile and label[0] == "B":
+                    with open(params, "w") as handle:
+                        json.dump({"lines": lines, "dir": directory, "size": size, "profile": args.profile,
+                                   "registries": registry_options(source)}, handle)
+                    run_measured([sys.executable, script, params], env=env).check("profiled B")
+                    shutil.rmtree(directory)
+                    print(f"cProfile of B: {args.profile}")
+            print(table(["contender", "seconds", "s/image", "cpu s", "start cpu s", "engine s", "on disk", "unique blobs", "peak RSS", "archives"], rows))
             print(f"\nB/A time {document['B']['seconds'] / skopeo_seconds:.2f}, C/A {document['C']['seconds'] / skopeo_seconds:.2f}; "
+                  f"CPU B/A {document['B']['cpu_seconds'] / skopeo_cpu:.2f}, C/A {document['C']['cpu_seconds'] / skopeo_cpu:.2f}; "
                   f"B on disk - unique blobs = {document['B']['bytes_on_disk'] - unique} bytes; "
-                  f"load average at start {info['loadavg_at_start']}")
+                  f"load average at start {info['loadavg_at_start']}, at end {os.getloadavg()}")
             print(f"JSON: {write_json(args.out, document)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

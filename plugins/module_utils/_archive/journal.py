@@ -24,6 +24,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format
     archive_name,
     archive_number,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.members import padded
 
 JOURNAL = "journal.jsonl"
 JOURNAL_VERSION = 2
@@ -75,6 +76,15 @@ class Replay:
         self.blobs: Dict[str, BlobEntry] = {}
         self.manifests: Dict[str, ManifestEntry] = {}
         self.ended: Dict[int, ArchiveFile] = {}
+
+    def extents(self) -> Dict[int, List[Tuple[int, int, bool]]]:
+        """Per archive, every reserved member: (header offset, end of its padding, complete)."""
+        extents: Dict[int, List[Tuple[int, int, bool]]] = {}
+        for region in self.reserved:
+            complete = region.key not in self.open
+            for number, header, data, size in region.spans:
+                extents.setdefault(number, []).append((header, data + padded(size), complete))
+        return extents
 
 
 def read_journal(path: str, header: Dict[str, Any]) -> Optional[Replay]:

@@ -14,8 +14,10 @@ one chunk per blob is in memory.
 A member goes into the current archive while it fits under ``max_size`` (keeping room for the
 two zero blocks that end a tar); otherwise the archive is sealed and the next one started. Only a
 blob that cannot fit in an empty archive is split: into ``<member>.part-0001`` filling the current
-archive, then one part per archive. An archive is ended (its end blocks written, synced, its
-sha256 read back) once every member reserved in it is complete.
+archive, then one part per archive. An archive's sha256 is computed as it is written: its prefix
+of complete members is hashed while later members still stream (:mod:`.frontier`), so when every
+member reserved in it is complete the archive is ended (end blocks written, synced) with only the
+rest to hash. Hashing and fsync happen outside the writer's lock.
 
 A member whose data fails (digest mismatch, interrupt, short body) keeps its place: the next try
 of the same blob fills it. A place still empty when the export ends is renamed ``trash/...``
@@ -31,10 +33,8 @@ blobs already complete are not fetched again (:meth:`ArchiveWriter.has`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import tarfile
 import threading
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -65,38 +65,31 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.journa
     add_entry,
     read_journal,
 )
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.frontier import ArchiveHash
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.members import (  # noqa: F401 (member_header: tests)
+    BLOCK,
+    END_OF_ARCHIVE,
+    member_header,
+    padded,
+    pwrite_all,
+    stream_member,
+)
 from ansible_collections.airgap.operatorhub.plugins.module_utils.files import fsync_directory
 
-BLOCK = 512
-END_OF_ARCHIVE = 2 * BLOCK
 # Smallest archive_size accepted: room for a few headers and data blocks.
 MIN_ARCHIVE_SIZE = 16 * 1024
 # A split blob starts in the current archive only when at least this much data fits there.
 MIN_PART = 4 * BLOCK
 TRASH = "trash/"
-_READ = 1 << 20
-
-
-def padded(size: int) -> int:
-    return -(-size // BLOCK) * BLOCK
-
-
-def member_header(name: str, size: int) -> bytes:
-    """The header block(s) of a regular file member: ustar, or pax when the name or size needs it.
-    Fixed mode, owner and time, so the same content always gives the same archive bytes."""
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = 0o644
-    info.mtime = 0
-    info.type = tarfile.REGTYPE
-    return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
 
 
 class ArchiveWriter:
     """The archive files of one export in ``directory``; see the module docstring.
 
     ``fingerprint`` names the plan: a journal left by another plan is not resumed. Thread-safe:
-    places are handed out under :attr:`lock`; data is written without it.
+    places are handed out under :attr:`lock`; data is written, hashed and synced without it.
+    ``_sync_lock`` (taken before :attr:`lock`, never after) orders the journal's appends and
+    keeps an archive's file open while it is synced.
     """
 
     def __init__(self, directory: str, max_size: Optional[int], fingerprint: str, sync_interval: float = 2.0):
@@ -108,6 +101,7 @@ class ArchiveWriter:
         self.fingerprint = fingerprint
         self.sync_interval = sync_interval
         self.lock = threading.RLock()
+        self._sync_lock = threading.RLock()  # taken before self.lock, never after
         self.state_dir = os.path.join(directory, STATE_DIR)
         self.journal_path = os.path.join(self.state_dir, JOURNAL)
         self.blobs: Dict[str, BlobEntry] = {}
@@ -122,6 +116,9 @@ class ArchiveWriter:
         self._slots: Dict[Tuple[str, int, int], Region] = {}  # reserved, not complete, nobody writing
         self._writing: Dict[str, Region] = {}
         self._fds: Dict[int, int] = {}
+        self._hashes: Dict[int, ArchiveHash] = {}  # every archive not ended
+        self._extents: Dict[int, List[Tuple[int, int, bool]]] = {}  # resumed: archive -> (start, end, complete)
+        self._endable: List[int] = []  # archives whose members are all complete, to end outside the lock
         self._journal: Optional[JournalFile] = None
         self._unsynced: List[Dict[str, Any]] = []
         self._last_sync = time.monotonic()
@@ -142,11 +139,8 @@ class ArchiveWriter:
         replay = read_journal(self.journal_path, self._header())
         if replay is None:
             return
-        ended = replay.ended
-        sizes: Dict[int, int] = {}  # reserved end of every archive
-        for region in replay.reserved:
-            for number, _header, data, size in region.spans:
-                sizes[number] = max(sizes.get(number, 0), data + padded(size))
+        ended, extents = replay.ended, replay.extents()
+        sizes = {n: max(end for _start, end, _complete in e) for n, e in extents.items()}  # reserved end
         for number, archive in ended.items():
             if _size_of(os.path.join(self.directory, archive.name)) != archive.size:
                 return  # an ended archive is gone or changed: start again
@@ -157,6 +151,7 @@ class ArchiveWriter:
         self._journal_end = replay.end
         self._slots = regions = replay.open
         self._sizes = {n: s for n, s in sizes.items() if n not in ended}
+        self._extents = extents
         self._number = max([1] + list(sizes) + [n + 1 for n in ended])
         self._sizes.setdefault(self._number, 0)
         for region in regions.values():
@@ -177,12 +172,15 @@ class ArchiveWriter:
         if self.resumed:
             self._remove_archives(after=self._number)
             for number, size in self._sizes.items():
-                self._fds[number] = os.open(self._path(number), os.O_RDWR | os.O_CREAT, 0o644)
+                self._open(number, os.O_CREAT)
                 os.ftruncate(self._fds[number], size)
+                for start, end, complete in self._extents.get(number, ()):
+                    self._hashes[number].add(start, end, complete)
+            self._extents = {}
             self._journal = JournalFile(self.journal_path, end=self._journal_end)  # a cut line is cut off
             for number in sorted(self._sizes):
                 if number < self._number and not self._pending.get(number):
-                    self._end(number)
+                    self._endable.append(number)
             return
         self._remove_archives(after=0)
         # what described the archives just removed: contents.json, the plan, the cluster files
@@ -195,7 +193,7 @@ class ArchiveWriter:
         shutil.rmtree(self.state_dir, ignore_errors=True)
         os.makedirs(self.state_dir)
         self._journal = JournalFile(self.journal_path, header=self._header())
-        self._fds[1] = os.open(self._path(1), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._open(1, os.O_CREAT | os.O_TRUNC)
         fsync_directory(self.state_dir)
         fsync_directory(self.directory)
 
@@ -210,6 +208,10 @@ class ArchiveWriter:
 
     def _path(self, number: int) -> str:
         return os.path.join(self.directory, archive_name(number))
+
+    def _open(self, number: int, flags: int) -> None:
+        self._fds[number] = os.open(self._path(number), os.O_RDWR | flags, 0o644)
+        self._hashes[number] = ArchiveHash(self._fds[number])
 
     # --- places ---------------------------------------------------------------------------------
 
@@ -230,11 +232,12 @@ class ArchiveWriter:
         header = member_header(name, size)
         start = self._sizes[number]
         data = start + len(header)
-        _pwrite_all(self._fds[number], header, start)
+        pwrite_all(self._fds[number], header, start)
         pad = padded(size) - size
         if pad:
-            _pwrite_all(self._fds[number], b"\0" * pad, data + size)
+            pwrite_all(self._fds[number], b"\0" * pad, data + size)
         self._sizes[number] = data + padded(size)
+        self._hashes[number].add(start, data + padded(size))
         self._pending[number] = self._pending.get(number, 0) + 1
         self.bytes_written += len(header) + pad
         return [number, start, data, size]
@@ -278,30 +281,40 @@ class ArchiveWriter:
         sealed = self._number
         self._number += 1
         self._sizes[self._number] = 0
-        self._fds[self._number] = os.open(self._path(self._number), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._open(self._number, os.O_CREAT | os.O_TRUNC)
         self._new_file = True  # its directory entry is synced before the journal names it
         if not self._pending.get(sealed):
-            self._end(sealed)
+            self._endable.append(sealed)
+
+    def _end_archives(self) -> None:
+        """End the archives whose members are all complete (:meth:`_end`), then sync: called
+        without :attr:`lock`, so the hashing and the fsyncs do not hold the other threads."""
+        with self._sync_lock:
+            while True:
+                with self.lock:
+                    if not self._endable:
+                        break
+                    number = self._endable.pop(0)
+                self._end(number)
+            self.sync()
 
     def _end(self, number: int) -> None:
-        """End a sealed archive: end blocks, fsync, sha256 read back from the file."""
-        fd, size = self._fds.pop(number), self._sizes.pop(number)
-        _pwrite_all(fd, b"\0" * END_OF_ARCHIVE, size)
+        """End a sealed archive: end blocks, fsync, the rest of its sha256; then journal it as
+        closed. Called holding ``_sync_lock`` (its file is closed here), with or without
+        :attr:`lock`."""
+        with self.lock:
+            fd, size, hashing = self._fds[number], self._sizes[number], self._hashes[number]
+        tail = b"\0" * END_OF_ARCHIVE
+        pwrite_all(fd, tail, size)
         os.ftruncate(fd, size + END_OF_ARCHIVE)
-        self.bytes_written += END_OF_ARCHIVE
         os.fsync(fd)
-        hasher = hashlib.sha256()
-        offset = 0
-        while True:
-            chunk = os.pread(fd, _READ, offset)
-            if not chunk:
-                break
-            hasher.update(chunk)
-            offset += len(chunk)
-        os.close(fd)
-        archive = ArchiveFile(archive_name(number), size + END_OF_ARCHIVE, hasher.hexdigest())
-        self.ended[number] = archive
-        self._unsynced.append({"closed": archive.name, "size": archive.size, "sha256": archive.sha256})
+        archive = ArchiveFile(archive_name(number), size + END_OF_ARCHIVE, hashing.hexdigest(size, tail))
+        with self.lock:
+            del self._fds[number], self._sizes[number], self._hashes[number]
+            os.close(fd)
+            self.bytes_written += END_OF_ARCHIVE
+            self.ended[number] = archive
+            self._unsynced.append({"closed": archive.name, "size": archive.size, "sha256": archive.sha256})
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -343,7 +356,9 @@ class ArchiveWriter:
 
     def _fill(self, region: Region, chunks: Iterable[bytes]) -> None:
         try:
-            written = self._stream(region, iter(chunks))
+            if self._endable:  # the reservation sealed an archive whose members were all complete
+                self._end_archives()
+            written = stream_member(region.spans, region.size, iter(chunks), self._fds)
         except BaseException:
             with self.lock:
                 del self._writing[region.digest]
@@ -355,59 +370,49 @@ class ArchiveWriter:
             add_entry(region, self.blobs, self.manifests)
             self.members_written += 1
             self._unsynced.append({"done": region.digest, "at": region.spans[0][:2]})
-            for number in region.numbers():
+            hashes = []
+            for number, header, _data, _size in region.spans:
+                hashing = self._hashes.get(number)  # none once closed by an interrupt
+                if hashing is not None:
+                    hashing.complete(header)
+                    hashes.append(hashing)
                 self._pending[number] -= 1
                 if number < self._number and number in self._sizes and not self._pending[number]:
-                    self._end(number)
-            if any("closed" in r for r in self._unsynced) or time.monotonic() - self._last_sync >= self.sync_interval:
+                    self._endable.append(number)
+            ending = bool(self._endable)
+            due = time.monotonic() - self._last_sync >= self.sync_interval
+        for hashing in hashes:  # the complete prefix, while the other threads stream on
+            hashing.advance()
+        if ending:
+            self._end_archives()
+        elif due and self._sync_lock.acquire(blocking=False):  # else another thread is syncing
+            try:
                 self.sync()
-
-    def _stream(self, region: Region, chunks) -> int:
-        buffered = b""
-        for number, _header, offset, size in region.spans:
-            fd = self._fds[number]
-            left = size
-            while left:
-                if not buffered:
-                    try:
-                        buffered = bytes(next(chunks))
-                    except StopIteration:
-                        raise ArchiveError(f"the source sent {region.size - self._left(region, number, left)} bytes "
-                                           f"of a {region.size}-byte member: the blob is shorter than its "
-                                           "descriptor says") from None
-                piece, buffered = buffered[:left], buffered[left:]
-                _pwrite_all(fd, piece, offset + size - left)
-                left -= len(piece)
-        # Reading on lets the client check the digest after the last chunk (and refuse extra bytes).
-        extra = len(buffered) + sum(len(chunk) for chunk in chunks)
-        if extra:
-            raise ArchiveError(f"the source sent {region.size + extra} bytes for a {region.size}-byte blob: refused")
-        return region.size
-
-    @staticmethod
-    def _left(region: Region, number: int, left: int) -> int:
-        """Bytes still missing when part ``number`` lacked ``left``."""
-        missing, counting = 0, False
-        for span in region.spans:
-            if span[0] == number:
-                counting = True
-                missing += left
-            elif counting:
-                missing += span[3]
-        return missing
+            finally:
+                self._sync_lock.release()
 
     def sync(self) -> None:
-        """Make what is journaled durable: fsync the archives, then append the journal lines."""
-        with self.lock:
-            if not self._unsynced or self._journal is None:
-                return
-            for fd in self._fds.values():
-                os.fsync(fd)
-            if self._new_file:
-                fsync_directory(self.directory)
+        """Make what is journaled durable: fsync the archives, then append the journal lines.
+        The lines are taken under :attr:`lock`, the fsyncs run without it: a line is written
+        only after the archives holding what it names were synced."""
+        with self._sync_lock:
+            with self.lock:
+                if not self._unsynced or self._journal is None:
+                    return
+                records, self._unsynced = self._unsynced, []
+                fds, new_file = list(self._fds.values()), self._new_file
                 self._new_file = False
-            self._journal.append(self._unsynced)
-            self._unsynced = []
+            try:
+                for fd in fds:
+                    os.fsync(fd)
+                if new_file:
+                    fsync_directory(self.directory)
+                self._journal.append(records)
+            except BaseException:
+                with self.lock:
+                    self._unsynced[:0] = records
+                    self._new_file = self._new_file or new_file
+                raise
             self._last_sync = time.monotonic()
 
     # --- the end -------------------------------------------------------------------------------
@@ -420,16 +425,17 @@ class ArchiveWriter:
             block = member_header(TRASH + name[len("blobs/"):] if trash else name, size)
             if len(block) != len(member_header(name, size)):  # pragma: no cover - names of one length
                 raise ArchiveError(f"cannot rename the unused member {name}")
-            _pwrite_all(self._fds[number], block, header)
+            pwrite_all(self._fds[number], block, header)
 
     def finish(self, index: bytes) -> List[ArchiveFile]:
         """Rename the places still empty, write ``oci-layout`` and ``index.json`` into the last
         archive (a new one when they do not fit) and end every archive; returns them in order.
         The metadata members are not journaled: a resumed run cuts them off."""
-        with self.lock:
+        with self._sync_lock, self.lock:
             self._prepare()
             if self._writing:
                 raise ArchiveError(f"{len(self._writing)} blob(s) still being written")
+            self._end_archives()
             members = [(OCI_LAYOUT_MEMBER, OCI_LAYOUT_CONTENT), (INDEX_MEMBER, index)]
             need = sum(len(member_header(n, len(d))) + padded(len(d)) for n, d in members)
             room = self._room()
@@ -440,14 +446,17 @@ class ArchiveWriter:
                 # before the empty places are counted out: an archive holding one must not be
                 # journaled as closed (the next run fills the place)
                 self._next_archive()
+                self._end_archives()
             for region in self._slots.values():
                 self._rename(region, trash=True)
-                for number in region.numbers():
+                for number, header, _data, _size in region.spans:
+                    self._hashes[number].complete(header)  # its bytes are final now
                     self._pending[number] -= 1
             self._slots = {}
             for name, data in members:
-                number, _header, offset, size = self._place(name, len(data))
-                _pwrite_all(self._fds[number], data, offset)
+                number, header, offset, size = self._place(name, len(data))
+                pwrite_all(self._fds[number], data, offset)
+                self._hashes[number].complete(header)
                 self.bytes_written += size
                 self._pending[number] -= 1
             # journal what is complete first: the ended archives below are not (a re-run cuts them off)
@@ -460,12 +469,13 @@ class ArchiveWriter:
 
     def close(self) -> None:
         """Journal what is complete and close the files (after an interrupt or a failure too)."""
-        with self.lock:
+        with self._sync_lock, self.lock:
             if self._fds:
                 self.sync()
             for fd in self._fds.values():
                 os.close(fd)
             self._fds = {}
+            self._hashes = {}
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None
@@ -473,16 +483,6 @@ class ArchiveWriter:
     def discard_state(self) -> None:
         """The export is complete: the journal is no longer needed."""
         shutil.rmtree(self.state_dir, ignore_errors=True)
-
-
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    """``os.pwrite`` until every byte is written (it may write fewer than asked)."""
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        if written <= 0:
-            raise OSError(f"wrote nothing at offset {offset} of an archive (disk full?)")
-        view, offset = view[written:], offset + written
 
 
 def _size_of(path: str) -> Optional[int]:
