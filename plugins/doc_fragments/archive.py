@@ -26,6 +26,9 @@ options:
         Run again with the same plan after it completed and nothing changed, it changes nothing.
         Otherwise an export replaces the previous one in the same directory, so carry (or move
         away) the archives first.
+      - An export is written whole by one host. Used with O(archive_dir), C(shard_count) above 1 (an
+        option of M(airgap.operatorhub.image_mirror_from_mapping) that splits a mirror to a registry
+        between hosts) is refused; give each host its own mapping file and O(archive_dir) instead.
     type: path
   archive_size:
     description:

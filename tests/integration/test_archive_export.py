@@ -372,3 +372,46 @@ def test_mirror_role_to_archives(tmp_path, plain_registry, image_set):
     layout = extract(archive, tmp_path / "layout")
     for image in catalogs.images:
         assert "sha256:" + hashlib.sha256(oci_raw(layout, image.target)).hexdigest() == image.digest
+
+
+def test_a_catalog_with_no_image_to_copy_still_exports_its_pruned_catalog(plain_registry, tmp_path):
+    """catalog_mirror to archives, a local catalog whose one bundle lists no image (its manifests
+    travel in the catalog): nothing to copy, but the catalog image built on base_image goes into
+    the archives, complete (manifests and every layer, base layers included)."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import catalog_specs
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
+    from tests.support.opm_base import push_opm_base
+
+    base_ref = push_opm_base(tmp_path / "base", plain_registry, repo="base/archive-opm")[0]
+    fbc = tmp_path / "fbc" / "solo"
+    fbc.mkdir(parents=True)
+    blobs = [{"schema": "olm.package", "name": "solo", "defaultChannel": "stable"},
+             {"schema": "olm.channel", "package": "solo", "name": "stable", "entries": [{"name": "solo.v1.0.0"}]},
+             {"schema": "olm.bundle", "package": "solo", "name": "solo.v1.0.0", "image": "",
+              "properties": [{"type": "olm.package", "value": {"packageName": "solo", "version": "1.0.0"}}]}]
+    (fbc / "catalog.json").write_text("".join(json.dumps(b) + "\n" for b in blobs))
+    directory = tmp_path / "carry"
+    request = CatalogMirrorRequest(
+        catalogs=tuple(catalog_specs([{"source": str(tmp_path / "fbc"), "packages": ["solo"],
+                                       "target_name": "local/solo-index", "target_tag": "v1"}])),
+        dest=TARGET, output_dir=str(tmp_path / "out"), base_image=base_ref,
+        transfer=TransferSettings(filter_by_os="linux/amd64"), connection=ConnectionSettings(retries=1),
+        archive=ArchiveSettings(directory=str(directory), history=False, dest=TARGET))
+    auth = AuthStore(registries=registry_options(plain_registry), env={})
+    check = catalog_mirror(request, auth, check_mode=True)
+    assert check["changed"] and check["summary"]["would_archive"] == 1 and not directory.exists(), check
+    result = catalog_mirror(request, auth)
+    assert not result["failures"] and result["images"] == 0, result
+    build = result["catalogs"][0]["build"]
+    assert [i["dest"] for i in result["archived"]] == [build["dest"]], result
+    contents = check_contents(directory)
+    assert [(i.target, i.digest) for i in contents.images] == [(build["dest"], build["digest"])]
+    layout = extract(directory, tmp_path / "layout")
+    assert "sha256:" + hashlib.sha256(oci_raw(layout, build["dest"])).hexdigest() == build["digest"]
+    skopeo("copy", "--dest-tls-verify=false", f"oci:{layout}:{build['dest']}",
+           f"docker://{plain_registry.host}/archive-solo/index:v1")  # every blob read and checked
+    cs = yaml.safe_load((directory / fmt.MANIFESTS_DIR / result["catalogs"][0]["name"] / "catalogSource.yaml").read_text())
+    assert cs["spec"]["image"] == result["catalogs"][0]["catalog_image"]
+    again = catalog_mirror(request, auth)
+    assert not again["changed"] and again["archives"] == result["archives"], again

@@ -157,6 +157,14 @@ def run_archive_export(request, entries: list, problems: list, auth, check_mode:
     """Export ``entries`` into ``request.archive``; return the module result."""
     settings, transfer = request.archive, request.transfer
     directory = settings.directory
+    shards = getattr(request, "shard_count", 1)
+    if shards > 1:
+        # One export is one OCI layout, one contents.json and one history, written by one host:
+        # hosts sharing a directory would replace each other's archives, and a part of the plan in
+        # each host's own directory would need as many imports (and histories kept apart).
+        raise ConfigError(f"archive_dir with shard_count {shards}: an export to archives is written by one host, "
+                          "whole; leave shard_count and shard_index out of the export (they split a mirror to a "
+                          "registry between hosts), or give each host its own mapping file and archive_dir")
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise ConfigError(f"archive_dir {directory} exists and is not a directory")
     history = History(settings.history)

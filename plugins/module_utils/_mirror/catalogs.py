@@ -356,10 +356,17 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
     # mapping.txt first: it is the plan, and what a resumed or method-2 run reads
     changes = _sync(plans, output_dir, (FILE_MAPPING,), check_mode)
     copy_changed = False
-    if not request.manifests_only and all_lines:
-        copy = run_mapping_mirror(MappingMirrorRequest(mapping=tuple(all_lines), transfer=request.transfer,
-                                                       connection=request.connection, archive=_archive(request, plans)),
-                                  auth, check_mode=check_mode)
+    archive = _archive(request, plans)
+    if not request.manifests_only and (all_lines or (archive is not None and archive.built)):
+        copy_request = MappingMirrorRequest(mapping=tuple(all_lines), transfer=request.transfer,
+                                            connection=request.connection, archive=archive)
+        if all_lines:
+            copy = run_mapping_mirror(copy_request, auth, check_mode=check_mode)
+        else:
+            # no image to copy, but the pruned catalog images still go into the archives
+            from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_archive_export
+
+            copy = run_archive_export(copy_request, [], [], auth, check_mode)
         copy_changed = bool(copy.pop("changed"))
         warnings.extend(copy.pop("warnings", []))
         result.update(copy)

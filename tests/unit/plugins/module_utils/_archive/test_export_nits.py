@@ -26,3 +26,23 @@ def test_members_are_listed_in_archive_number_order():
     entries = [BlobEntry(f"sha256:{n:064x}", 1, archive_name(n), 512, None, ()) for n in (10000, 9999, 2)]
     expected = [archive_name(2), archive_name(9999), archive_name(10000)]
     assert [e.archive for e in export.in_archive_order(entries)] == expected
+
+
+def test_shard_count_with_archive_dir_is_refused_before_anything_is_written(tmp_path):
+    import pytest
+
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
+        ArchiveSettings,
+        MappingMirrorRequest,
+    )
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+
+    directory = tmp_path / "carry"
+    lines = ("src.example/a:1=mirror.example/a:1", "src.example/b:1=mirror.example/b:1")
+    request = MappingMirrorRequest(mapping=lines, shard_count=2, shard_index=1,
+                                   archive=ArchiveSettings(directory=str(directory)))
+    with pytest.raises(ConfigError, match="archive_dir with shard_count 2.*leave shard_count and shard_index out"):
+        run_mapping_mirror(request, AuthStore(registries=[], env={}))
+    assert not directory.exists()
