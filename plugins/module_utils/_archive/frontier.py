@@ -66,7 +66,7 @@ class ArchiveHash:
         if not self._busy.acquire(blocking=wait):
             return
         try:
-            while True:
+            while self.fd >= 0:
                 end = self._ready(self.frontier)
                 if end == self.frontier:
                     return
@@ -80,6 +80,11 @@ class ArchiveHash:
                 self.frontier = end
         finally:
             self._busy.release()
+
+    def close(self) -> None:
+        """Stop hashing (the file is about to be closed): waits for a thread hashing it."""
+        with self._busy:
+            self.fd = -1
 
     def hexdigest(self, size: int, tail: bytes) -> str:
         """The sha256 of the whole archive: its ``size`` bytes of members (all complete by now)

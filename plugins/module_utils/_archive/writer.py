@@ -472,6 +472,8 @@ class ArchiveWriter:
         with self._sync_lock, self.lock:
             if self._fds:
                 self.sync()
+            for hashing in self._hashes.values():
+                hashing.close()  # no thread reads a file closed below
             for fd in self._fds.values():
                 os.close(fd)
             self._fds = {}
