@@ -113,3 +113,34 @@ def test_other_threads_write_while_the_archives_are_synced(tmp_path, monkeypatch
     for digest, content in ((first_digest, first), (second_digest, second)):
         entry = writer.blobs[digest]
         assert data[entry.offset:entry.offset + entry.size] == content
+
+
+def test_a_resumed_archive_is_hashed_from_its_start(tmp_path):
+    """Killed after an archive's members were journaled complete, before it was journaled closed:
+    the next run ends it (its sha256 from the file's first byte) and hashes the open one on."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import JOURNAL, MIN_ARCHIVE_SIZE
+
+    limit = 2 * MIN_ARCHIVE_SIZE
+    writer = ArchiveWriter(str(tmp_path), limit, "plan")
+    first = [blob(9000, n) for n in range(5)]
+    for digest, data in first:
+        writer.add_blob(digest, len(data), chunks(data))
+    writer.close()
+    journal = tmp_path / fmt.STATE_DIR / JOURNAL
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert any(b'"closed"' in line for line in lines)
+    journal.write_bytes(b"".join(line for line in lines if b'"closed"' not in line))
+    resumed = ArchiveWriter(str(tmp_path), limit, "plan")
+    assert resumed.resumed and all(resumed.has(d) for d, _data in first)
+    more = [blob(7000, n) for n in range(10, 13)]
+    for digest, data in more:
+        resumed.add_blob(digest, len(data), chunks(data))
+    archives = resumed.finish(b"{}")
+    assert len(archives) >= 3
+    for archive in archives:
+        data = (tmp_path / archive.name).read_bytes()
+        assert len(data) == archive.size and hashlib.sha256(data).hexdigest() == archive.sha256
+    for digest, content in first + more:
+        entry = resumed.blobs[digest]
+        assert (tmp_path / entry.archive).read_bytes()[entry.offset:entry.offset + entry.size] == content
