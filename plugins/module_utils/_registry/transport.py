@@ -140,6 +140,28 @@ def parse_next_link(header: str | None) -> str | None:
     return None
 
 
+def split_url(url: str) -> tuple[str, str, str] | None:
+    """(scheme lower-cased, ``host[:port]``, request target) of an absolute http(s) URL with a
+    path and a plain host name or IPv4 address; None for anything else (bracketed IPv6, user
+    info, a fragment, a non-ASCII host), which urllib3 parses in full."""
+    start = url.find("://")
+    if start <= 0:
+        return None
+    scheme = url[:start].lower()
+    slash = url.find("/", start + 3)
+    if scheme not in ("http", "https") or slash < 0:
+        return None
+    netloc, target = url[start + 3:slash], url[slash:]
+    if not netloc or not netloc.isascii() or not netloc.isprintable() or any(c in netloc for c in " @[]?#\\%"):
+        return None
+    if "#" in target or not target.isprintable():
+        return None
+    host, sep, port = netloc.rpartition(":")
+    if sep and (not host or not port.isdigit() or not 0 < int(port) < 65536):
+        return None
+    return scheme, netloc, target
+
+
 def quote_path(text: str) -> str:
     """A repository name or reference quoted for a URL path (``/``, ``:`` and ``@`` kept)."""
     return quote(text, safe="/:@")
@@ -257,6 +279,8 @@ class Transport:
         self._scheme = scheme
         self._foreign_tls = foreign_tls
         self._managers: dict[tuple, object] = {}
+        # (scheme, netloc) -> (manager, whether it connects directly, without a proxy)
+        self._by_origin: dict[tuple[str, str], tuple[object, bool]] = {}
         self._proxies = ProxyChoice()
         self._unreachable: str | None = None
         if not self.verify:
@@ -275,8 +299,17 @@ class Transport:
             return self._foreign_tls(netloc)
         return True, self._ca_path, None
 
-    def _manager(self, url: str):
+    def _manager_for(self, url: str, split: tuple[str, str, str] | None = None) -> tuple[object, bool]:
+        """(the pool manager for ``url``, whether it connects without a proxy), remembered per
+        (scheme, netloc): the proxy and TLS settings of a host do not change during a run.
+        ``split``: ``split_url(url)`` when the caller has it."""
+        split = split or split_url(url)
+        key = split[:2] if split is not None else None
+        known = self._by_origin.get(key) if key is not None else None
+        if known is not None:
+            return known
         parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
         proxy = self._proxies.proxy_for(parts.scheme, parts.netloc)
         tls = self.tls_for(parts.netloc, parts.scheme) if parts.scheme == "https" or proxy else None
         with self._lock:
@@ -305,7 +338,8 @@ class Transport:
                 else:
                     manager = urllib3.PoolManager(**kwargs)
                 self._managers[(proxy, parts.scheme, tls)] = manager
-        return manager
+            self._by_origin[key] = (manager, not proxy)
+        return manager, not proxy
 
     def base(self) -> str:
         """``scheme://host`` of the registry's API."""
@@ -345,15 +379,26 @@ class Transport:
         """One HTTP exchange. Returns a Response (read) or the urllib3 response (stream=True).
         Raises TransientError for failures worth retrying, RegistryError for the others; a
         successful response whose body is over ``max_body`` bytes is refused unread."""
-        manager = self._manager(url)
+        split = split_url(url)
+        manager, direct = self._manager_for(url, split)
         try:
-            response = manager.urlopen(
+            if split is not None and direct:
+                # The connection pool of the host, given the request target: what PoolManager.urlopen
+                # does after parsing the whole URL once more (a cost per request worth skipping).
+                scheme, netloc, target = split
+                host, _sep, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+                opener = manager.connection_from_host(host.lower(), port=int(port) if port else None, scheme=scheme)
+                url_or_target = target
+            else:
+                opener, url_or_target = manager, url
+            response = opener.urlopen(
                 method,
-                url,
+                url_or_target,
                 body=body,
                 headers=headers,
                 redirect=False,
                 retries=False,
+                assert_same_host=False,
                 preload_content=False,
                 decode_content=False,
                 timeout=self._timeout,
@@ -489,5 +534,6 @@ class Transport:
         with self._lock:
             managers = list(self._managers.values())
             self._managers.clear()
+            self._by_origin.clear()
         for manager in managers:
             manager.clear()

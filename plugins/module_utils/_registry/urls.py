@@ -20,6 +20,7 @@ Repository names and references become path segments only after checking them: n
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -32,6 +33,27 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 def origin(url: str) -> tuple[str, str, int]:
     """(scheme, host lower-cased, port with the scheme's default) of an absolute URL."""
+    # Asked twice per request: an http(s) URL's origin is read from its ``scheme://netloc`` part
+    # alone, remembered (a run talks to a handful of origins); any other text is parsed whole.
+    scheme_end = url.find("://")
+    if scheme_end > 0 and url[:scheme_end].lower() in _DEFAULT_PORTS:
+        end = len(url)
+        for delimiter in "/?#":
+            found = url.find(delimiter, scheme_end + 3)
+            if 0 <= found < end:
+                end = found
+        prefix = url[:end]
+        if prefix.isprintable() and " " not in prefix:
+            return _origin_of_prefix(prefix)
+    return _parse_origin(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin_of_prefix(prefix: str) -> tuple[str, str, int]:
+    return _parse_origin(prefix)
+
+
+def _parse_origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:

@@ -55,7 +55,7 @@ def test_proxy_choice_follows_the_environment_and_remembers(proxy_env):
 def test_ssl_context_is_shared_per_settings(tmp_path):
     assert ssl_context_for(False, None) is ssl_context_for(False, None)
     insecure = ssl_context_for(False, None)
-    assert insecure.verify_mode == ssl.CERT_NONE
+    assert insecure.verify_mode == ssl.CERT_NONE and not insecure.check_hostname
     empty_dir = tmp_path / "certs.d"
     empty_dir.mkdir()
     (empty_dir / "README.txt").write_text("not a certificate, and not read")

@@ -14,8 +14,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.trans
     error_text,
     parse_next_link,
     parse_retry_after,
+    Transport,
     quote_path,
     short_url,
+    split_url,
 )
 
 # Wed, 21 Oct 2015 07:28:00 GMT
@@ -112,3 +114,39 @@ def test_secrets_are_redacted_once_known():
     secrets.add("token-xyz")
     text = secrets.redact("sent first-secret then token-xyz")
     assert "first-secret" not in text and "token-xyz" not in text and text.startswith("sent ")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://Reg.Example:5000/v2/r/blobs/uploads/1?_state=a%2Bb&digest=sha256:0",
+     ("https", "Reg.Example:5000", "/v2/r/blobs/uploads/1?_state=a%2Bb&digest=sha256:0")),
+    ("HTTP://127.0.0.1/v2/", ("http", "127.0.0.1", "/v2/")),
+    # anything else is left to urllib3's own parser
+    ("https://reg.example", None),  # no path
+    ("https://reg.example?x=1", None),
+    ("https://[::1]:5000/v2/", None),
+    ("https://user:secret@reg.example/v2/", None),
+    ("https://reg.example:99999/v2/", None),
+    ("https://reg.example:/v2/", None),
+    ("https://reg.example/v2/#fragment", None),
+    ("https://r\u00e9g.example/v2/", None),
+    # urllib3 percent-encodes the target either way
+    ("https://reg.example/v2/a b", ("https", "reg.example", "/v2/a b")),
+    ("ftp://reg.example/v2/", None),
+    ("/v2/", None),
+])
+def test_split_url(url, expected):
+    assert split_url(url) == expected
+
+
+def test_one_pool_manager_per_origin_and_settings():
+    transport = Transport("reg.example:5000", Secrets([]), tls_verify=False)
+    first, direct = transport._manager_for("https://reg.example:5000/v2/")
+    assert direct
+    # the same origin, however the URL goes on, reuses it; so does a URL only urllib3 can parse
+    assert transport._manager_for("https://reg.example:5000/v2/r/blobs/uploads/x?_state=1")[0] is first
+    assert transport._manager_for("https://reg.example:5000?x")[0] is first
+    # another host gets its own TLS settings (verified, unlike the registry), hence another manager
+    other, direct = transport._manager_for("https://storage.example/blob")
+    assert other is not first and direct
+    transport.close()
+    assert transport._manager_for("https://reg.example:5000/v2/")[0] is not first

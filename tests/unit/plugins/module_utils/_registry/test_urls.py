@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.urls import (
+    _parse_origin,
     origin,
     ref_segment,
     registry_url,
@@ -26,6 +27,16 @@ DIGEST = "sha256:" + "0" * 64
 ])
 def test_origin(url, expected):
     assert origin(url) == expected
+
+
+@pytest.mark.parametrize("url", [
+    "https://Reg.Example:5000/v2/x?y=http://other:1/", "HTTP://H:80?x", "https://h#f", "https://[::1]:5000/v2/",
+    "https://u:p@h:1/x", "https://h:bad/x", " https://h/x", "https://h\t/x", "httpx", "/v2/a?u=http://b/",
+    "ftp://h/x",
+])
+def test_origin_read_from_the_netloc_is_the_whole_urls(url):
+    # origin() remembers the origin of each scheme://netloc; it must be what parsing the whole URL gives
+    assert origin(url) == _parse_origin(url)
 
 
 @pytest.mark.parametrize("registry, location, expected", [
