@@ -76,6 +76,11 @@ def lab(plain_registry, image_set, tmp_path_factory):
     write_operator_package(fbc, "unpacked-operator", "stable", [
         {"version": "3.0.0", "image": f"{UPSTREAM}/src/left-out-bundle@{image_set.image('app0').digest}",
          "images": [app1]}])
+    # operators that cannot watch all namespaces: the role picks OwnNamespace, or refuses
+    write_operator_package(fbc, "own-operator", "stable", [
+        {"version": "1.0.0", "image": app0, "images": [app1], "install_modes": ["OwnNamespace"]}])
+    write_operator_package(fbc, "multi-operator", "stable", [
+        {"version": "1.0.0", "image": app0, "images": [app1], "install_modes": ["SingleNamespace", "MultiNamespace"]}])
     _ref, digest = push_catalog(fbc, work, plain_registry, "olm/airgap-index", "v1")
     return {
         "catalog": f"{UPSTREAM}/olm/airgap-index@{digest}",
@@ -241,7 +246,8 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
             "applied": applied, "csv": "" if label == "check" else "other-operator.v0.2.0",
             "pod_images": [] if label == "check" else [lab["catalog"]],
             "packages": {"airgap-index": [] if label == "check" else
-                         ["broken-operator", "other-operator", "sample-operator", "unpacked-operator"]}}
+                         ["broken-operator", "multi-operator", "other-operator", "own-operator", "sample-operator",
+                          "unpacked-operator"]}}
 
     # kubectl, an independent client, sees what the roles made.
     hub = _get(cluster, "operatorhub", "cluster")
@@ -253,7 +259,7 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     assert catalog["status"]["connectionState"]["lastObservedState"] == "READY"
     packages = _kubectl(cluster, "get", "packagemanifest", "-n", MARKETPLACE, "-l", "catalog=airgap-index")
     assert {line.split()[0] for line in packages.splitlines()[1:]} == {
-        "broken-operator", "other-operator", "sample-operator", "unpacked-operator"}
+        "broken-operator", "multi-operator", "other-operator", "own-operator", "sample-operator", "unpacked-operator"}
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert [line.split()[:2] + line.split()[-1:] for line in csvs[1:]] == [
         ["other", "other-operator.v0.2.0", "Succeeded"]], csvs
@@ -338,6 +344,12 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
                              "metadata": {"name": "airgap-index", "namespace": MARKETPLACE},
                              "spec": {"sourceType": "grpc", "image": lab["catalog"]}})
+    # An OperatorGroup made beforehand for one other namespace (SingleNamespace), which
+    # own-operator does not support: the role keeps it, OLM fails the CSV for good.
+    _kubectl_apply(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "own-single"}})
+    _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+                             "metadata": {"name": "kept", "namespace": "own-single"},
+                             "spec": {"targetNamespaces": ["elsewhere"]}})
     # The simulations act at once, so most cases read once (a timeout of 0); the catalog one polls.
     quick = dict(FAST, cluster_kubeconfig=cluster.kubeconfig, catalog_sources_wait_timeout=2, verify_wait_timeout=0,
                  operator_install_wait_timeout=0)
@@ -363,6 +375,22 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         # -e catalog_sources_wait=false arrives as a string: the role does not wait (nor fail)
         "no-wait": dict(quick, case="catalog_sources", catalog_sources_wait="false", catalog_sources_wait_timeout="2",
                         catalog_sources_list=[{"name": "not-waited", "image": lab["missing_catalog"]}]),
+        # hopeless installs end before their timeout, naming the cause
+        "unresolvable": dict(quick, case="operator_install", operator_install_package="sample-operator",
+                             operator_install_source="airgap-index", operator_install_namespace="unresolvable",
+                             operator_install_starting_csv="sample-operator.v9.9.9", operator_install_wait_timeout=20),
+        "unsupported-group": dict(quick, case="operator_install", operator_install_package="own-operator",
+                                  operator_install_source="airgap-index", operator_install_namespace="own-single",
+                                  operator_install_wait_timeout=20),
+        # install modes: OwnNamespace chosen for a CSV without AllNamespaces; unsupported ones refused
+        "own-namespace": dict(quick, case="operator_install", operator_install_package="own-operator",
+                              operator_install_source="airgap-index", operator_install_namespace="own",
+                              operator_install_wait_timeout=20),
+        "single-refused": dict(quick, case="operator_install", operator_install_package="own-operator",
+                               operator_install_source="airgap-index", operator_install_namespace="own-refused",
+                               operator_install_target_namespaces=["elsewhere"]),
+        "no-mode-refused": dict(quick, case="operator_install", operator_install_package="multi-operator",
+                                operator_install_source="airgap-index", operator_install_namespace="multi"),
         # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
         "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
@@ -373,7 +401,8 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
-    assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait"}), (_failures(run), run.output[-3000:])
+    assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait", "own-namespace"}), (
+        _failures(run), run.output[-3000:])
     no_wait = [t for t in run.result["tasks"] if t["host"] == "no-wait"]
     assert [t["status"] for t in no_wait if _short(t).startswith("Wait for the CatalogSources to be READY")] == ["skipped"], no_wait
     assert _get(cluster, "catalogsource", "not-waited", "-n", MARKETPLACE)["spec"]["image"] == lab["missing_catalog"]
@@ -422,9 +451,50 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     # refused before anything was made
     assert "nochannel" not in {ns["metadata"]["name"] for ns in _get(cluster, "namespaces")["items"]}
 
+    # ResolutionFailed on two reads a delay apart (not the whole 20 s): the cause and OLM's message
+    message = messages["unresolvable"]
+    assert message.startswith("operator sample-operator from openshift-marketplace/airgap-index not installed in "
+                              "unresolvable: OLM cannot resolve the Subscription (ResolutionFailed on two reads 1 s apart;"
+                              ), message
+    assert ("ResolutionFailed ConstraintsNotSatisfiable: constraints not satisfiable: no operators found with name "
+            "sample-operator.v9.9.9 in channel stable") in message, message
+    assert "within 20 s" not in message
+    unresolvable = {_short(t): t["result"] for t in run.result["tasks"] if t["host"] == "unresolvable"}
+    assert unresolvable["Wait for OLM to resolve the Subscription (status.currentCSV, status.installPlanRef)"][
+        "attempts"] == 1
+    assert unresolvable["Read the Subscription again after a ResolutionFailed (a transient one passes)"]["attempts"] == 2
+    assert "skip_reason" in unresolvable["Wait for the CSV to reach Succeeded (oc get csv)"]
+
+    # a CSV Failed for a reason OLM does not retry ends the wait at the first read
+    message = messages["unsupported-group"]
+    assert message.startswith(
+        "operator own-operator from openshift-marketplace/airgap-index not installed in own-single: CSV "
+        "own-operator.v1.0.0 phase Failed reason UnsupportedOperatorGroup: SingleNamespace InstallModeType not "
+        "supported, cannot configure to watch one namespace (OLM does not retry this until the OperatorGroup or the "
+        "CSV changes)"), message
+    assert [t["result"]["attempts"] for t in run.result["tasks"] if t["host"] == "unsupported-group"
+            and _short(t) == "Wait for the CSV to reach Succeeded (oc get csv)"] == [1]
+    assert [g["metadata"]["name"] for g in _get(cluster, "operatorgroup", "-n", "own-single")["items"]] == ["kept"]
+
+    # install modes: refused before anything is made, naming the modes and the variable
+    assert messages["single-refused"] == (
+        "CSV own-operator.v1.0.0 of package own-operator (channel stable) supports the install modes OwnNamespace; "
+        "operator_install_target_namespaces elsewhere needs SingleNamespace: set it to [own-refused] (OwnNamespace); "
+        "nothing was created"), messages["single-refused"]
+    assert messages["no-mode-refused"] == (
+        "CSV multi-operator.v1.0.0 of package multi-operator (channel stable) supports the install modes "
+        "SingleNamespace, MultiNamespace: neither AllNamespaces nor OwnNamespace, so the role cannot choose the "
+        "OperatorGroup's namespaces; set operator_install_target_namespaces to the namespace(s) the operator should "
+        "watch (one other than multi: SingleNamespace; several: MultiNamespace); nothing was created"), \
+        messages["no-mode-refused"]
+    namespaces = {ns["metadata"]["name"] for ns in _get(cluster, "namespaces")["items"]}
+    assert not {"own-refused", "multi"} & namespaces, namespaces
+    assert _get(cluster, "operatorgroup", "own", "-n", "own")["spec"] == {"targetNamespaces": ["own"]}
+
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert sorted(line.split()[:2] + line.split()[-1:] for line in csvs[1:]) == [
-        ["broken", "broken-operator.v2.0.0", "Failed"], ["sample", "sample-operator.v1.1.0", "Succeeded"]], csvs
+        ["broken", "broken-operator.v2.0.0", "Failed"], ["own", "own-operator.v1.0.0", "Succeeded"],
+        ["own-single", "own-operator.v1.0.0", "Failed"], ["sample", "sample-operator.v1.1.0", "Succeeded"]], csvs
     subscription = _get(cluster, "subscription", "sample-operator", "-n", "sample")
     assert subscription["spec"] == {"channel": "stable", "name": "sample-operator", "source": "airgap-index",
                                     "sourceNamespace": MARKETPLACE, "installPlanApproval": "Automatic"}

@@ -40,7 +40,8 @@ operator's images, for Subscriptions (operators.coreos.com/v1alpha1):
    ``install_timeout_elapsed=False``); the Subscription stays ``UpgradePending`` without
    ``installedCSV``. A mirror policy change pulls again (the kubelet's back-off retries).
    An OperatorGroup whose install mode the CSV does not support: CSV ``Failed`` with reason
-   UnsupportedOperatorGroup, as OLM. OperatorGroups get ``status.namespaces`` (``[""]`` for all
+   UnsupportedOperatorGroup and OLM's message (InstallModeSet.Supports: OwnNamespace for the
+   namespace itself, SingleNamespace for another one, MultiNamespace for several), as OLM. OperatorGroups get ``status.namespaces`` (``[""]`` for all
    namespaces) as OLM writes it.
 
 Simplifications, each a place where OLM does more or otherwise: all at once, synchronously
@@ -108,6 +109,22 @@ def synthesized_csv(package: str, name: str, bundle: dict) -> dict:
                                                "spec": {"containers": containers}}}}]}},
                      "relatedImages": [{"name": r.get("name", ""), "image": r["image"]}
                                        for r in bundle.get("relatedImages") or [] if r.get("image")]}}
+
+
+def _unsupported(supported: set, namespace: str, targets: list) -> str | None:
+    """Why a CSV supporting the install modes ``supported`` cannot run in ``namespace`` for an
+    OperatorGroup selecting ``targets`` ([] for all namespaces), in OLM's words; None when it can."""
+    if not targets:
+        mode, what = "AllNamespaces", "all namespaces"
+    elif len(targets) == 1:
+        mode, what = ("OwnNamespace", "own namespace") if targets[0] == namespace else ("SingleNamespace", "one namespace")
+    elif "MultiNamespace" not in supported:
+        mode, what = "MultiNamespace", f"{len(targets)} namespaces"
+    else:
+        mode, what = "OwnNamespace", "own namespace"
+        if namespace not in targets:
+            return None
+    return None if mode in supported else f"{mode} InstallModeType not supported, cannot configure to watch {what}"
 
 
 class InstallSimulator:
@@ -386,12 +403,10 @@ class InstallSimulator:
             return
         if targets is None:
             targets = [t for t in csv["metadata"].get("annotations", {}).get("olm.targetNamespaces", "").split(",") if t]
-        mode = "AllNamespaces" if not targets else "OwnNamespace" if targets == [namespace] else \
-            "SingleNamespace" if len(targets) == 1 else "MultiNamespace"
         supported = {m.get("type") for m in (csv.get("spec") or {}).get("installModes") or [] if m.get("supported")}
         history = [_condition("Pending", "", "RequirementsUnknown", "requirements not yet checked")]
-        if mode not in supported:
-            message = f"{mode} InstallModeType not supported, cannot configure to watch {'all namespaces' if not targets else 'these namespaces'}"
+        message = _unsupported(supported, namespace, targets)
+        if message:
             self._csv_status(csv, history, "Failed", "UnsupportedOperatorGroup", message)
             return
         history += [_condition("InstallReady", "", "AllRequirementsMet", "all requirements found, attempting install"),

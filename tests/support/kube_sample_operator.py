@@ -19,9 +19,10 @@ INSTALL_MODES = ("OwnNamespace", "SingleNamespace", "MultiNamespace", "AllNamesp
 
 
 def sample_csv(package: str, version: str, images: list[str], replaces: str | None = None,
-               related: list[str] = (), provider: str = "Airgap Lab") -> dict:
+               related: list[str] = (), provider: str = "Airgap Lab", install_modes=INSTALL_MODES) -> dict:
     """A ClusterServiceVersion for ``package`` ``version`` with one deployment
-    ``<package>-controller-manager`` whose containers run ``images`` (the first one is the manager)."""
+    ``<package>-controller-manager`` whose containers run ``images`` (the first one is the manager),
+    supporting ``install_modes`` (all four by default)."""
     name = f"{package}.v{version}"
     containers = [{"name": "manager" if i == 0 else f"sidecar-{i}", "image": image} for i, image in enumerate(images)]
     spec = {
@@ -30,7 +31,7 @@ def sample_csv(package: str, version: str, images: list[str], replaces: str | No
         "version": version,
         "provider": {"name": provider},
         "maturity": "stable",
-        "installModes": [{"type": mode, "supported": True} for mode in INSTALL_MODES],
+        "installModes": [{"type": mode, "supported": mode in install_modes} for mode in INSTALL_MODES],
         "install": {"strategy": "deployment", "spec": {"deployments": [{
             "name": f"{package}-controller-manager",
             "spec": {"replicas": 1, "selector": {"matchLabels": {"control-plane": package}},
@@ -51,7 +52,8 @@ def sample_csv(package: str, version: str, images: list[str], replaces: str | No
 def write_operator_package(directory: str, package: str, channel: str, bundles: list[dict]) -> str:
     """Write ``directory/<package>/catalog.json``: the package, one channel (each bundle replacing
     the one before) and the bundles. Each bundle: {version, image (the bundle image), images (the
-    deployment's), related (extra related images, optional)}. Returns ``directory``."""
+    deployment's), related (extra related images, optional), install_modes (the supported ones,
+    optional: all four)}. Returns ``directory``."""
     blobs = [{"schema": "olm.package", "name": package, "defaultChannel": channel,
               "description": f"{package} (sample)"}]
     entries, names = [], []
@@ -66,7 +68,7 @@ def write_operator_package(directory: str, package: str, channel: str, bundles: 
     for index, bundle in enumerate(bundles):
         related = list(bundle.get("related") or [])
         csv = sample_csv(package, bundle["version"], bundle["images"], names[index - 1] if index else None,
-                         related=related)
+                         related=related, install_modes=bundle.get("install_modes") or INSTALL_MODES)
         related_images = [{"name": "bundle", "image": bundle["image"]}]
         related_images += [{"name": c["name"], "image": c["image"]} for c in
                            csv["spec"]["install"]["spec"]["deployments"][0]["spec"]["template"]["spec"]["containers"]]
