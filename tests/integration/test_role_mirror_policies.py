@@ -240,6 +240,11 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
     (idms_only / "release" / "imageDigestMirrorSet.yaml").write_text(dump_yaml_documents(never))
     reason = "1 nodes are reporting degraded status on sync"
     message = 'Node worker-1 is reporting: "failed to drain node: worker-1: error when evicting pods: timed out"'
+    # The 4.16 cluster still holds ImageContentSourcePolicies: one for a source the new
+    # ImageDigestMirrorSets cover (named in a warning), one for another source (not named).
+    for name, source in (("icsp-legacy", "quay.io/community/etcd"), ("icsp-other", "quay.io/elsewhere/tool")):
+        _ok(kube_api.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(mirror_set_objects(
+            "ImageContentSourcePolicy", name, {source: ["old-mirror.example:5000/x"]})[0])))
     with KubeApiServer(openshift_version="4.12.45") as old_api, KubeApiServer() as stuck_api:
         old_sim = MachineConfigPoolSimulator(old_api, machines={"master": 1, "worker": 2}, step_seconds=None,
                                              step_per_poll=True).install()
@@ -288,6 +293,15 @@ def test_icsp_on_412_degraded_and_stuck_pools_and_refused_inputs(kube_api, tmp_p
         assert note["degraded"][0]["status"] == "skipped"
         assert "OpenShift 4.12.45 has no ImageTagMirrorSet: the tag mirrors of itms-operator-0 are not applied" \
             in note["ocp412"][0]["result"]["msg"]
+
+        # 4.13 and later: the ImageContentSourcePolicies left for the same sources are named, with the migration
+        warned = by_host(run, "Warn about ImageContentSourcePolicies for the same mirrors (oc adm migrate icsp)")
+        assert warned["ocp412"][0]["status"] == "skipped"
+        assert warned["degraded"][0]["result"]["msg"].startswith(
+            "WARNING: OpenShift 4.16.0 still holds ImageContentSourcePolicy icsp-legacy-0 for sources the "
+            "ImageDigestMirrorSets applied here cover (quay.io/community/etcd)."), warned["degraded"]
+        assert "oc adm migrate icsp icsp.yaml" in warned["degraded"][0]["result"]["msg"]
+        assert "icsp-other" not in warned["degraded"][0]["result"]["msg"]
 
         assert _short(failed["degraded"]) == "Fail on a degraded MachineConfigPool"
         assert f"MachineConfigPool worker is degraded (NodeDegraded): {reason}: {message}" in messages["degraded"]
