@@ -6,6 +6,10 @@
 module parameters into the engines' typed requests, and the one way every module ends.
 
 Defaults come from the request types, so each lives in one place.
+
+The catalog modules' glue is in ``args_catalog.py``: Ansible ships every module_utils file a
+module imports, even inside a function, and parses each one on the controller at every run, so
+the glue of image_mirror_from_mapping and archive_import names nothing of _catalog or _build.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
     ArchiveSettings,
-    CatalogMirrorRequest,
     MappingMirrorRequest,
     TransferSettings,
 )
@@ -72,26 +75,6 @@ ARCHIVE_ARGUMENT_SPEC = dict(
     archive_size=dict(type="raw"),
     archive_history=dict(type="raw"),
 )
-
-
-def catalog_filter_argument_spec(**extra):
-    """How one catalog is filtered: catalog_info's and catalog_build's options, and each entry of
-    catalog_mirror's ``catalogs`` (documented in each module; the filter itself is _catalog/options)."""
-    spec = dict(
-        packages=dict(type="list", elements="raw"),
-        full=dict(type="bool", default=False),
-        include_dependencies=dict(type="bool", default=False),
-        imageset_config=dict(type="raw"),
-    )
-    spec.update(extra)
-    return spec
-
-
-def catalog_reading_argument_spec():
-    """Where catalog images are unpacked, and which platform of a catalog index is read."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
-
-    return dict(cache_dir=dict(type="path"), platform=dict(type="str", default=DEFAULT_PLATFORM))
 
 
 def registry_argument_spec(**extra):
@@ -173,72 +156,6 @@ def mapping_mirror_request(module):
     )
 
 
-def catalog_mirror_request(module):
-    """catalog_mirror's parameters as a CatalogMirrorRequest (ImageSetConfigurations are read here)."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import catalog_specs
-
-    params = module.params
-    return CatalogMirrorRequest(
-        catalogs=tuple(catalog_specs(params["catalogs"])),
-        dest=params["dest"],
-        output_dir=params["output_dir"],
-        manifests_only=params["manifests_only"],
-        naming=params["naming"],
-        max_components=params["max_components"],
-        max_nested_paths=params["max_nested_paths"],
-        icsp_scope=params.get("icsp_scope"),
-        cache_dir=params.get("cache_dir"),
-        platform=params["platform"],
-        diff=bool(module._diff),
-        base_image=params.get("base_image"),
-        transfer=transfer_settings(params),
-        connection=connection_settings(params),
-        archive=archive_settings(params, dest=params["dest"]),
-    )
-
-
-def catalog_info_request(module):
-    """catalog_info's parameters as a CatalogInfoRequest."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import (
-        CatalogInfoRequest,
-        info_spec,
-    )
-
-    params = module.params
-    spec = info_spec(params.get("catalog"), params.get("packages"), params["full"], params["include_dependencies"],
-                     params.get("imageset_config"))
-    return CatalogInfoRequest(spec=spec, cache_dir=params.get("cache_dir"), platform=params["platform"],
-                              connection=connection_settings(params))
-
-
-def catalog_build_request(module):
-    """catalog_build's parameters as a CatalogBuildRequest (the source's filter read as catalog_info reads it)."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import info_spec
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-
-    params = module.params
-    spec = None
-    if params.get("source") or params.get("imageset_config") is not None:
-        spec = info_spec(params.get("source"), params.get("packages"), params["full"], params["include_dependencies"],
-                         params.get("imageset_config"))
-        spec.field = "source"
-    elif params.get("packages") or params["full"] or params["include_dependencies"]:
-        raise ConfigError("packages, full and include_dependencies filter the source: set source or "
-                          "imageset_config, or leave them out")
-    return CatalogBuildRequest(
-        base_image=params["base_image"],
-        dest=params["dest"],
-        source=spec,
-        fbc=params.get("fbc"),
-        bundles=tuple(params.get("bundles") or ()),
-        filter_by_os=params.get("filter_by_os"),
-        cache_dir=params.get("cache_dir"),
-        platform=params["platform"],
-        connection=connection_settings(params),
-    )
-
-
 # --- the end of every module -------------------------------------------------------------------
 
 
@@ -291,18 +208,29 @@ def run_module(module, build_request, engine):
 
 
 def _redacted(value, secrets):
-    """``value`` (a result: dicts, lists, strings) with every secret in its strings redacted."""
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
+    """``value`` (a result: dicts, lists, strings) with every secret in its strings redacted, as
+    ``auth.redact`` does. The forms of the secrets are worked out once, not once per string: a
+    result lists every image, seven strings each."""
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import REDACTED, secret_forms
 
-    if not secrets:
+    forms = sorted({form for secret in secrets or () if secret for form in secret_forms(str(secret))},
+                   key=len, reverse=True)
+    if not forms:
         return value
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, dict):
-        return {key: _redacted(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(item, secrets) for item in value]
-    return value
+
+    def hide(item):
+        if isinstance(item, str):
+            for form in forms:
+                if form in item:
+                    item = item.replace(form, REDACTED)
+            return item
+        if isinstance(item, dict):
+            return {key: hide(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [hide(inner) for inner in item]
+        return item
+
+    return hide(value)
 
 
 def auth_store_from_params(params):

@@ -260,12 +260,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog import (
     catalog_build_request,
     catalog_filter_argument_spec,
     catalog_reading_argument_spec,
-    registry_argument_spec,
-    run_module,
 )
 
 try:

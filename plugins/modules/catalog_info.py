@@ -159,12 +159,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog import (
     catalog_filter_argument_spec,
     catalog_info_request,
     catalog_reading_argument_spec,
-    registry_argument_spec,
-    run_module,
 )
 
 try:

@@ -393,13 +393,11 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import archive_copy_argument_spec, default_of, run_module
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog import (
     catalog_filter_argument_spec,
     catalog_mirror_request,
-    archive_copy_argument_spec,
     catalog_reading_argument_spec,
-    default_of,
-    run_module,
 )
 
 try:

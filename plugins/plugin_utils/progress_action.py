@@ -11,7 +11,9 @@ plugin shows it, one line per change:
 - on the controller (a local connection, ``delegate_to: localhost``, an execution environment),
   a thread reads the progress file directly while the module runs;
 - on a remote host, the module is started in the background (Ansible's async machinery) and the
-  plugin polls the host: the job's status, and the progress file through ``slurp``.
+  plugin polls the host: the job's status (first after 0.1 s, then at doubling waits up to the
+  interval, so a short run is not held for a whole interval), and the progress file through
+  ``slurp`` once per interval.
 
 ``progress_display`` chooses: ``auto`` (the above), ``poll`` (always poll), ``off``. A task with
 ``async`` set runs as the user asked: Ansible's task executor polls the job, or ``poll: 0``
@@ -47,6 +49,18 @@ _ASYNC_LIMIT = 7 * 24 * 3600
 _ASYNC_KEYS = ("ansible_job_id", "results_file", "started", "finished")
 # Name of the report in a temporary directory, when the task gives no report_file.
 _TEMP_REPORT = "report.json"
+# The first wait before asking a background job whether it finished; each next wait doubles, up
+# to the progress interval. A run that ends in a second is seen finished about when it ends,
+# not a whole interval later, and a long run costs a status check per interval, as before.
+_FIRST_POLL = 0.1
+
+
+def _poll_delays(interval):
+    """The waits between status checks of a background job: _FIRST_POLL, doubling, at most ``interval``."""
+    delay = _FIRST_POLL
+    while True:
+        yield min(delay, interval)
+        delay *= 2
 
 
 def _progress_line(document):
@@ -182,13 +196,19 @@ class ProgressAction(ActionBase):
         progress_path = progress_file_for(args["report_file"])
         jid = started["ansible_job_id"]
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
-        while True:
-            time.sleep(interval)
+        # The progress file is read once per interval: time since the last read, the status checks
+        # included (waited: the sleeps alone, which is all that passes when sleeping is simulated)
+        last_read, waited = time.monotonic(), 0.0
+        for delay in _poll_delays(interval):
+            time.sleep(delay)
+            waited += delay
             status = self._execute_module(module_name="ansible.legacy.async_status",
                                           module_args={"jid": jid, "_async_dir": async_dir}, task_vars=task_vars)
             if status.get("finished") or status.get("failed") and "finished" not in status:
                 break
-            self._show_remote(progress_path, task_vars, shown)
+            if max(waited, time.monotonic() - last_read) >= interval:
+                self._show_remote(progress_path, task_vars, shown)
+                last_read, waited = time.monotonic(), 0.0
         if shown.last is not None:
             self._show_remote(progress_path, task_vars, shown)  # the final figures
         self._execute_module(module_name="ansible.legacy.async_status",

@@ -34,6 +34,9 @@ _SAMPLE_STEP = 0.1
 
 
 def _as_dict(result: Any) -> dict:
+    as_dict = getattr(result, "as_dict", None)
+    if as_dict is not None:  # ImageResult: no deep copy, see there
+        return as_dict()
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return dataclasses.asdict(result)
     if isinstance(result, dict):
@@ -104,11 +107,28 @@ def report_mode(path: str) -> int:
     return 0o644
 
 
+def dumps_report(document: dict) -> str:
+    """``document`` as JSON with one top-level key a line and one item of a list a line.
+
+    As readable as an indented document for a report (one image a line), and every piece is
+    encoded by json's C encoder: ``indent=`` switches to the pure-Python one, which took tens of
+    milliseconds for a report of 1,000 images, at each rewrite of the report.
+    """
+    parts = []
+    for key, value in document.items():
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n  ".join(json.dumps(item, default=str) for item in value)
+            parts.append(f"{name}: [\n  {items}\n]")
+        else:
+            parts.append(f"{name}: {json.dumps(value, default=str)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def write_json_atomic(path: str, document: dict) -> None:
-    """Write ``document`` to ``path`` through a temporary file in the same directory, with at
-    most :func:`report_mode`."""
-    write_atomic(path, (json.dumps(document, indent=1, sort_keys=False, default=str) + "\n").encode("utf-8"),
-                 max_mode=report_mode(path))
+    """Write ``document`` (:func:`dumps_report`) to ``path`` through a temporary file in the same
+    directory, with at most :func:`report_mode`."""
+    write_atomic(path, dumps_report(document).encode("utf-8"), max_mode=report_mode(path))
 
 
 # No estimate before this many seconds of a run.

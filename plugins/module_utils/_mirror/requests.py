@@ -7,6 +7,9 @@ The modules' parameters are turned into these once, in the Ansible glue (``args.
 engines, the tests and the benchmarks pass them around, never module-parameter dicts. Each
 option's default lives here (the argument specs read it from here), and each rule on one value
 is checked here, so an engine driven without Ansible gets the same errors.
+
+Nothing of _catalog is imported here, and _archive only when archive settings are made: a
+registry-to-registry run of image_mirror_from_mapping loads this file and neither package.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import HISTORY_FILE, parse_size
-from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.requests import DEFAULT_PLATFORM
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import DIGEST_TAG_MODES
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
+
+# The platform read from a multi-platform catalog image when none is given: the value of
+# _catalog/requests.DEFAULT_PLATFORM (a unit test holds them equal), written out so that this file
+# does not import _catalog.
+CATALOG_PLATFORM = "linux/amd64"
 
 
 def _at_least_one(name: str, value: Any, what: str) -> None:
@@ -64,6 +70,8 @@ class ArchiveSettings:
     built: Tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
+        from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import HISTORY_FILE, parse_size
+
         if not self.directory or not str(self.directory).strip():
             raise ConfigError("archive_dir is empty: give the directory that receives the archives")
         directory = os.path.abspath(os.path.expanduser(str(self.directory)))
@@ -130,7 +138,7 @@ class CatalogMirrorRequest:
     max_nested_paths: int = 0
     icsp_scope: Optional[str] = None
     cache_dir: Optional[str] = None
-    platform: str = DEFAULT_PLATFORM
+    platform: str = CATALOG_PLATFORM
     diff: bool = False
     base_image: Optional[str] = None
     transfer: TransferSettings = field(default_factory=TransferSettings)

@@ -108,3 +108,22 @@ def test_copy_engine_messages_redact_secrets_learnt_during_the_run(helper_auth_f
     copier = Copier(RegistryPool(auth))
     secret = auth.credentials_for(HOST).password  # after the Copier was built
     assert copier._redact(f"failed: {secret}") == "failed: ********"
+
+
+def test_a_result_is_redacted_string_by_string_as_redact_does():
+    import base64
+    from urllib.parse import quote
+
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
+    from ansible_collections.airgap.operatorhub.plugins.module_utils.args import _redacted
+
+    secrets = ["p@ss word", "p@ss", "dXNlcjpwQHNz"]
+    texts = ["plain", "pw p@ss word and p@ss", quote("p@ss word", safe=""), base64.b64encode(b"p@ss word").decode(),
+             "header dXNlcjpwQHNz"]
+    result = {"copied": [{"source": t, "bytes_sent": 3, "ok": True} for t in texts], "summary": {"n": None},
+              "msg": texts[1], "failures": (texts[2],)}
+    redacted = _redacted(result, secrets)
+    assert [i["source"] for i in redacted["copied"]] == [redact(t, secrets) for t in texts]
+    assert redacted["msg"] == redact(texts[1], secrets) and "p@ss" not in json.dumps(redacted)
+    assert redacted["failures"] == [redact(texts[2], secrets)] and redacted["summary"] == {"n": None}
+    assert _redacted(result, []) is result

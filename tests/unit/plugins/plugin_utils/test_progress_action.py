@@ -101,10 +101,18 @@ def _action(args, async_val=0, transport="ssh", **host):
 
 
 @pytest.fixture
-def shown(monkeypatch):
+def sleeps(monkeypatch):
+    """The plugin's sleeps, recorded instead of slept; its clock moves by them alone."""
+    waits = []
+    monkeypatch.setattr(progress_action.time, "sleep", waits.append)
+    monkeypatch.setattr(progress_action.time, "monotonic", lambda: sum(waits))
+    return waits
+
+
+@pytest.fixture
+def shown(monkeypatch, sleeps):
     lines = []
     monkeypatch.setattr(progress_action.display, "display", lines.append)
-    monkeypatch.setattr(progress_action.time, "sleep", lambda seconds: None)
     return lines
 
 
@@ -115,8 +123,10 @@ def test_both_action_plugins_run_their_own_module_and_support_async():
         assert plugin._supports_async is True
 
 
-def test_polled_run_reads_the_small_progress_file_and_the_final_figures_before_cleanup(shown):
-    action, host = _action({"mapping": ["a=b"], "progress_interval": 1}, ticks=2)
+def test_polled_run_reads_the_small_progress_file_and_the_final_figures_before_cleanup(shown, sleeps):
+    # status checks after 0.1, 0.3, 0.7 and 1.5 s find the job running; the progress file is read
+    # once the interval (1 s) has passed, at the fourth
+    action, host = _action({"mapping": ["a=b"], "progress_interval": 1}, ticks=4)
     result = action.run(task_vars={"inventory_hostname": "h1"})
 
     module = [e for e in host.events if e[0] == "module"]
@@ -135,11 +145,26 @@ def test_polled_run_reads_the_small_progress_file_and_the_final_figures_before_c
     assert result == RESULT  # no async bookkeeping, no temporary report path
     assert shown == [f"{MODULE} [h1]: 1/2 images, 2.0 KiB sent, 1.0 KiB/s, ETA 0:00:02",
                      f"{MODULE} [h1]: 2/2 images, 4.0 KiB sent, 1.0 KiB/s, ETA 0:00:02"]
+    assert sleeps == [0.1, 0.2, 0.4, 0.8, 1]
+    assert len(slurps) == 2
+
+
+def test_polled_run_that_ends_soon_is_seen_finished_at_the_first_quick_check(shown, sleeps):
+    action, host = _action({"mapping": ["a=b"]}, ticks=0)  # default interval: 5 s
+    result = action.run(task_vars={})
+    assert sleeps == [progress_action._FIRST_POLL]
+    assert [e for e in host.events if e[0] == "slurp"] == []  # nothing shown for a run this short
+    assert result == RESULT and shown == []
+
+
+def test_status_checks_wait_longer_each_time_up_to_the_interval():
+    delays = progress_action._poll_delays(5.0)
+    assert [next(delays) for dummy in range(8)] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
 
 
 def test_polled_run_with_the_users_report_polls_beside_it_and_removes_nothing(shown):
-    action, host = _action({"mapping": ["a=b"], "report_file": "~/out/mirror.json", "progress_display": "poll"},
-                           transport="local")
+    action, host = _action({"mapping": ["a=b"], "report_file": "~/out/mirror.json", "progress_display": "poll",
+                            "progress_interval": 0.5}, transport="local", ticks=3)
     result = action.run(task_vars={})
     assert [e for e in host.events if e[0] in ("mktemp", "command")] == []
     assert {e[1] for e in host.events if e[0] == "slurp"} == {"~/out/mirror.progress.json"}

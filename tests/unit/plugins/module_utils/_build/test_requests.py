@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._build.requests import CatalogBuildRequest
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import catalog_build_request, default_of
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import default_of
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog import catalog_build_request
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 

@@ -379,3 +379,16 @@ def test_reports_in_tmp_or_a_shared_directory_are_private(tmp_path, monkeypatch,
     progress.finish()
     assert os.stat(directory / "r.json").st_mode & 0o777 == 0o600
     assert os.stat(directory / "r.progress.json").st_mode & 0o777 == 0o600
+
+
+def test_report_layout_is_json_with_one_image_a_line(tmp_path):
+    document = {"state": "finished", "progress": {"images_done": 2, "eta_seconds": None},
+                "images": [{"source": "a", "status": "copied"}, {"source": "b\n\"c\"", "status": "present"}],
+                "failures": [], "summary": {"images": 2, "nested": {"x": [1, 2]}}}
+    path = tmp_path / "report.json"
+    write_json_atomic(str(path), document)
+    text = path.read_text()
+    assert json.loads(text) == document
+    lines = text.splitlines()
+    assert '  {"source": "a", "status": "copied"},' in lines and '"failures": [],' in lines
+    assert len(lines) == 1 + len(document) + len(document["images"]) + 1 + 1  # {, keys, images, ], }
