@@ -95,7 +95,7 @@ class Endpoints:
 
     def copy_blob(self, src_repo: str, dst_repo: str, digest: str, size: int) -> int:
         """GET from the source streamed into POST + PUT ?digest= on the target."""
-        status, resp, _ = self.request("target", "POST", f"/v2/{dst_repo}/blobs/uploads/",
+        status, resp, dummy = self.request("target", "POST", f"/v2/{dst_repo}/blobs/uploads/",
                                        headers={"Content-Length": "0"})
         if status != 202:
             raise RuntimeError(f"POST upload {dst_repo}: HTTP {status}")
@@ -133,8 +133,8 @@ class Endpoints:
 def plan(endpoints: Endpoints, pairs: list[tuple[str, str]], pool: ThreadPoolExecutor) -> list[dict]:
     def one(pair: tuple[str, str]) -> dict:
         src, dst = pair
-        _, src_repo, ref = split_ref(src)
-        _, dst_repo, tag = split_ref(dst)
+        dummy, src_repo, ref = split_ref(src)
+        dummy, dst_repo, tag = split_ref(dst)
         status, resp, top = endpoints.request("source", "GET", f"/v2/{src_repo}/manifests/{ref}", {"Accept": ACCEPT})
         if status != 200:
             raise RuntimeError(f"GET {src}: HTTP {status}")
@@ -181,13 +181,13 @@ def run(params: dict) -> dict:
             for digest in image["blobs"]:
                 first = owner[digest][0]
                 if first is not image and first["dst_repo"] != dst_repo:
-                    status, _, _ = endpoints.request(
+                    status, dummy, dummy = endpoints.request(
                         "target", "POST", f"/v2/{dst_repo}/blobs/uploads/?mount={digest}&from={first['dst_repo']}",
                         {"Content-Length": "0"})
                     if status != 201:
                         raise RuntimeError(f"mount {digest} into {dst_repo}: HTTP {status}")
             for ref, (media_type, raw) in [(d, (t, r)) for d, t, r in image["children"]] + [(image["tag"], image["top"])]:
-                status, _, _ = endpoints.request("target", "PUT", f"/v2/{dst_repo}/manifests/{ref}",
+                status, dummy, dummy = endpoints.request("target", "PUT", f"/v2/{dst_repo}/manifests/{ref}",
                                                  {"Content-Type": media_type}, raw)
                 if status != 201:
                     raise RuntimeError(f"PUT manifest {dst_repo}:{ref}: HTTP {status}")
