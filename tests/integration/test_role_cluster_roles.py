@@ -78,7 +78,8 @@ def lab(plain_registry, image_set, tmp_path_factory):
          "images": [app1]}])
     # operators that cannot watch all namespaces: the role picks OwnNamespace, or refuses
     write_operator_package(fbc, "own-operator", "stable", [
-        {"version": "1.0.0", "image": app0, "images": [app1], "install_modes": ["OwnNamespace"]}])
+        {"version": "1.0.0", "image": app0, "images": [app1], "install_modes": ["OwnNamespace"]},
+        {"version": "1.1.0", "image": app0, "images": [app1], "related": [app2], "install_modes": ["OwnNamespace"]}])
     write_operator_package(fbc, "multi-operator", "stable", [
         {"version": "1.0.0", "image": app0, "images": [app1], "install_modes": ["SingleNamespace", "MultiNamespace"]}])
     _ref, digest = push_catalog(fbc, work, plain_registry, "olm/airgap-index", "v1")
@@ -378,31 +379,29 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         # hopeless installs end before their timeout, naming the cause
         "unresolvable": dict(quick, case="operator_install", operator_install_package="sample-operator",
                              operator_install_source="airgap-index", operator_install_namespace="unresolvable",
-                             operator_install_starting_csv="sample-operator.v9.9.9", operator_install_wait_timeout=20),
+                             operator_install_starting_csv="sample-operator.v9.9.9", operator_install_wait_timeout=20,
+                             operator_install_target_namespaces=["unresolvable"]),
         "unsupported-group": dict(quick, case="operator_install", operator_install_package="own-operator",
                                   operator_install_source="airgap-index", operator_install_namespace="own-single",
                                   operator_install_wait_timeout=20),
-        # install modes: OwnNamespace chosen for a CSV without AllNamespaces; unsupported ones refused
-        "own-namespace": dict(quick, case="operator_install", operator_install_package="own-operator",
-                              operator_install_source="airgap-index", operator_install_namespace="own",
-                              operator_install_wait_timeout=20),
+        # install modes: unsupported ones refused
         "single-refused": dict(quick, case="operator_install", operator_install_package="own-operator",
                                operator_install_source="airgap-index", operator_install_namespace="own-refused",
                                operator_install_target_namespaces=["elsewhere"]),
         "no-mode-refused": dict(quick, case="operator_install", operator_install_package="multi-operator",
                                 operator_install_source="airgap-index", operator_install_namespace="multi"),
-        # and one that works: Automatic approval, into its own namespace only (OwnNamespace)
-        "automatic": dict(quick, case="operator_install", operator_install_package="sample-operator",
+        # and one that works: Automatic approval of an operator without AllNamespaces, so the role
+        # makes an OwnNamespace OperatorGroup
+        "automatic": dict(quick, case="operator_install", operator_install_package="own-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
-                          operator_install_target_namespaces=["sample"], operator_install_wait_timeout=20),
+                          operator_install_wait_timeout=20),
     })
     play = _play(tmp_path, [{"name": "Run the role of the case", "ansible.builtin.include_role": {
         "name": "airgap.operatorhub.{{ case }}"}}])
     run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
-    assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait", "own-namespace"}), (
-        _failures(run), run.output[-3000:])
+    assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait"}), (_failures(run), run.output[-3000:])
     no_wait = [t for t in run.result["tasks"] if t["host"] == "no-wait"]
     assert [t["status"] for t in no_wait if _short(t).startswith("Wait for the CatalogSources to be READY")] == ["skipped"], no_wait
     assert _get(cluster, "catalogsource", "not-waited", "-n", MARKETPLACE)["spec"]["image"] == lab["missing_catalog"]
@@ -464,12 +463,15 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         "attempts"] == 1
     assert unresolvable["Read the Subscription again after a ResolutionFailed (a transient one passes)"]["attempts"] == 2
     assert "skip_reason" in unresolvable["Wait for the CSV to reach Succeeded (oc get csv)"]
+    # target namespaces the CSV supports (OwnNamespace, given): the OperatorGroup was made with them
+    assert _get(cluster, "operatorgroup", "unresolvable", "-n", "unresolvable")["spec"] == {
+        "targetNamespaces": ["unresolvable"]}
 
     # a CSV Failed for a reason OLM does not retry ends the wait at the first read
     message = messages["unsupported-group"]
     assert message.startswith(
         "operator own-operator from openshift-marketplace/airgap-index not installed in own-single: CSV "
-        "own-operator.v1.0.0 phase Failed reason UnsupportedOperatorGroup: SingleNamespace InstallModeType not "
+        "own-operator.v1.1.0 phase Failed reason UnsupportedOperatorGroup: SingleNamespace InstallModeType not "
         "supported, cannot configure to watch one namespace (OLM does not retry this until the OperatorGroup or the "
         "CSV changes)"), message
     assert [t["result"]["attempts"] for t in run.result["tasks"] if t["host"] == "unsupported-group"
@@ -478,7 +480,7 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
 
     # install modes: refused before anything is made, naming the modes and the variable
     assert messages["single-refused"] == (
-        "CSV own-operator.v1.0.0 of package own-operator (channel stable) supports the install modes OwnNamespace; "
+        "CSV own-operator.v1.1.0 of package own-operator (channel stable) supports the install modes OwnNamespace; "
         "operator_install_target_namespaces elsewhere needs SingleNamespace: set it to [own-refused] (OwnNamespace); "
         "nothing was created"), messages["single-refused"]
     assert messages["no-mode-refused"] == (
@@ -489,21 +491,21 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         messages["no-mode-refused"]
     namespaces = {ns["metadata"]["name"] for ns in _get(cluster, "namespaces")["items"]}
     assert not {"own-refused", "multi"} & namespaces, namespaces
-    assert _get(cluster, "operatorgroup", "own", "-n", "own")["spec"] == {"targetNamespaces": ["own"]}
 
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert sorted(line.split()[:2] + line.split()[-1:] for line in csvs[1:]) == [
-        ["broken", "broken-operator.v2.0.0", "Failed"], ["own", "own-operator.v1.0.0", "Succeeded"],
-        ["own-single", "own-operator.v1.0.0", "Failed"], ["sample", "sample-operator.v1.1.0", "Succeeded"]], csvs
-    subscription = _get(cluster, "subscription", "sample-operator", "-n", "sample")
-    assert subscription["spec"] == {"channel": "stable", "name": "sample-operator", "source": "airgap-index",
+        ["broken", "broken-operator.v2.0.0", "Failed"], ["own-single", "own-operator.v1.1.0", "Failed"],
+        ["sample", "own-operator.v1.1.0", "Succeeded"]], csvs
+    subscription = _get(cluster, "subscription", "own-operator", "-n", "sample")
+    assert subscription["spec"] == {"channel": "stable", "name": "own-operator", "source": "airgap-index",
                                     "sourceNamespace": MARKETPLACE, "installPlanApproval": "Automatic"}
-    assert subscription["status"]["installedCSV"] == "sample-operator.v1.1.0"
+    assert subscription["status"]["installedCSV"] == "own-operator.v1.1.0"
+    # no target namespaces given, no AllNamespaces in the CSV: OwnNamespace
     group = _get(cluster, "operatorgroup", "sample", "-n", "sample")
     assert group["spec"]["targetNamespaces"] == ["sample"]
     automatic = [t for t in run.result["tasks"] if t["host"] == "automatic"]
     assert [t["status"] for t in automatic if _short(t).startswith("Approve the InstallPlan")] == ["skipped"]
     assert [t["result"]["ansible_facts"]["operator_install_csv"] for t in automatic
-            if _short(t).startswith("Keep the CSV")] == ["sample-operator.v1.1.0"]
+            if _short(t).startswith("Keep the CSV")] == ["own-operator.v1.1.0"]
     for obj in [subscription, group, *_get(cluster, "csv", "-A")["items"], *_get(cluster, "installplan", "-A")["items"]]:
         _assert_valid(obj)
