@@ -67,6 +67,8 @@ class Measured:
     # highest VmHWM (the kernel's own peak-RSS mark, reset at exec) of the command and its
     # descendants, polled every 20 ms from /proc (misses only a peak in the last 20 ms)
     polled_peak_kib: int = 0
+    # the same per process: "PID COMMAND LINE" -> VmHWM KiB (to tell the module from the controller)
+    polled_peaks: dict[str, int] = field(default_factory=dict)
     stdout: str = ""
     stderr: str = ""
     # (seconds since start, VmRSS KiB summed over the process tree)
@@ -92,6 +94,14 @@ def _status(pid: int) -> dict[str, int]:
     except (OSError, ValueError):
         pass
     return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:300]
+    except OSError:
+        return ""
 
 
 def _tree(pid: int) -> list[int]:
@@ -127,6 +137,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
         proc = subprocess.Popen(real_cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         samples: list[tuple[float, int]] = []
         hwm: dict[int, int] = {}
+        names: dict[int, str] = {}
         stop = threading.Event()
 
         def poller() -> None:
@@ -138,6 +149,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
                     st = _status(p)
                     total += st.get("VmRSS", 0)
                     hwm[p] = max(hwm.get(p, 0), st.get("VmHWM", 0))
+                    names[p] = _cmdline(p) or names.get(p, "")  # the last seen: after exec
                 samples.append((round(time.monotonic() - start, 3), total))
                 stop.wait(0.02)
 
@@ -169,6 +181,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
             cmd=cmd, rc=proc.returncode, seconds=seconds, maxrss_kib=maxrss,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             polled_peak_kib=max(hwm.values(), default=0),
+            polled_peaks={f"{p} {names.get(p, '')}": kib for p, kib in hwm.items()},
             stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"),
             samples=samples,
         )
