@@ -213,7 +213,8 @@ def measure(key: str, size: int, args, ctx: dict) -> dict:
     mapping = write_mapping(os.path.join(workdir, f"mapping-{key}{size}.txt"), pairs)
     if target.proxy:
         target.proxy._bench_sizes = ctx["set"].blob_sizes
-    registries = registry_options(ctx["src"], target.endpoint)
+    registries = registry_options(ctx["source"], target.endpoint)
+    registries[0]["host"] = ctx["src"].host  # the latency relay, when there is one
     out: dict = {"size": size, "lines_run": len(pairs), "sampled": sampled}
     try:
         for run_name in ("first", "rerun"):
