@@ -137,7 +137,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
         proc = subprocess.Popen(real_cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         samples: list[tuple[float, int]] = []
         hwm: dict[int, int] = {}
-        names: dict[int, str] = {}
+        peaks: dict[str, int] = {}
         stop = threading.Event()
 
         def poller() -> None:
@@ -146,10 +146,12 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
                 for p in _tree(proc.pid):
                     if timefile and p == proc.pid:
                         continue  # /usr/bin/time itself
+                    # keyed by command line too (read first): a fork keeps its parent's VmHWM until it execs
+                    key = f"{p} {_cmdline(p)}"
                     st = _status(p)
                     total += st.get("VmRSS", 0)
                     hwm[p] = max(hwm.get(p, 0), st.get("VmHWM", 0))
-                    names[p] = _cmdline(p) or names.get(p, "")  # the last seen: after exec
+                    peaks[key] = max(peaks.get(key, 0), st.get("VmHWM", 0))
                 samples.append((round(time.monotonic() - start, 3), total))
                 stop.wait(0.02)
 
@@ -181,7 +183,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
             cmd=cmd, rc=proc.returncode, seconds=seconds, maxrss_kib=maxrss,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             polled_peak_kib=max(hwm.values(), default=0),
-            polled_peaks={f"{p} {names.get(p, '')}": kib for p, kib in hwm.items()},
+            polled_peaks=peaks,
             stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"),
             samples=samples,
         )

@@ -441,6 +441,9 @@ def render(doc: dict) -> str:
             per = doc["peak_rss_bytes"]["C_engine" if key == "C" else "B_tree"]
             lines.append(f"peak RSS {label} by size: {', '.join(f'{s}: {mib(v)}' for s, v in per.items())}; "
                          f"< 150 MB: {verdict[t[f'{key}_peak_rss_under_150MB']]}")
+    module = doc["peak_rss_bytes"]["B_module_process"]
+    if any(module.values()):
+        lines.append(f"peak RSS module process by size: {', '.join(f'{s}: {mib(v)}' for s, v in module.items())}")
     if "B_rerun_at_most_5ms_per_image" in t:
         lines.append(f"B re-run beyond the ping playbook: {t['B_rerun_beyond_ping_ms_per_image']:.2f} ms/image "
                      f"(<= 5): {verdict[t['B_rerun_at_most_5ms_per_image']]}")
@@ -450,7 +453,8 @@ def render(doc: dict) -> str:
             ratio = t.get(f"B_over_loop_{run_name}")
             ok = t.get(f"B_{run_name}_at_most_{target.replace('/', '_')}_of_loop")
             if ratio is not None:
-                lines.append(f"B/A {run_name} at {doc['data']['images']}: {ratio:.3f} (1/{1 / ratio:.1f}); loop {tag}"
+                inverse = f" (1/{1 / ratio:.1f})" if 0 < ratio < 1 else ""
+                lines.append(f"B/A {run_name} at {doc['data']['images']}: {ratio:.3f}{inverse}; loop {tag}"
                              + (f"; target <= {target}: {verdict[ok]}" if ok is not None else ""))
     n = doc["noise"]
     lines.append(f"other processes used {n['other_processes_share']:.0%} of the CPUs during the timed runs"
