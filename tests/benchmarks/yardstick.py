@@ -96,7 +96,7 @@ class Endpoints:
     def copy_blob(self, src_repo: str, dst_repo: str, digest: str, size: int) -> int:
         """GET from the source streamed into POST + PUT ?digest= on the target."""
         status, resp, dummy = self.request("target", "POST", f"/v2/{dst_repo}/blobs/uploads/",
-                                       headers={"Content-Length": "0"})
+                                           headers={"Content-Length": "0"})
         if status != 202:
             raise RuntimeError(f"POST upload {dst_repo}: HTTP {status}")
         location = resp.getheader("Location")
@@ -188,7 +188,7 @@ def run(params: dict) -> dict:
                         raise RuntimeError(f"mount {digest} into {dst_repo}: HTTP {status}")
             for ref, (media_type, raw) in [(d, (t, r)) for d, t, r in image["children"]] + [(image["tag"], image["top"])]:
                 status, dummy, dummy = endpoints.request("target", "PUT", f"/v2/{dst_repo}/manifests/{ref}",
-                                                 {"Content-Type": media_type}, raw)
+                                                         {"Content-Type": media_type}, raw)
                 if status != 201:
                     raise RuntimeError(f"PUT manifest {dst_repo}:{ref}: HTTP {status}")
 
