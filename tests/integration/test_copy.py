@@ -20,6 +20,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
+from tests.support.faultproxy import status
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
 
@@ -77,6 +78,11 @@ def test_index_copied_whole_then_rerun_skips(image_set, plain_registry, registry
     assert any("mount=" in path and code == 201 for method, path, code in proxy.log if method == "POST")
     assert sum(i.blobs_mounted for i in report.images) == report.blobs_mounted
     assert sum(i.bytes_sent for i in report.images) == report.bytes_sent
+    # One probe per unique blob (in the repository of the first image needing it), not one per
+    # blob and image; every other blob HEAD is the size check after a mount.
+    mounts = sum(1 for method, path, code in proxy.log if method == "POST" and "mount=" in path and code == 201)
+    assert mounts == report.blobs_mounted
+    assert proxy.count("HEAD", "blob") == len(unique) + mounts
 
     # Re-run: nothing sent, nothing written, about two requests per image.
     proxy.reset()
@@ -290,6 +296,33 @@ def test_incremental_mirror_mounts_layers_of_complete_images(image_set, plain_re
     assert set(proxy.uploaded_by_digest) == rest - first
     assert proxy.upload_bytes == sum(image_set.blob_sizes[d] for d in rest - first)
     assert report.blobs_mounted == sum(len(first & set(i.blobs)) for i in image_set.images[1:])
+
+
+def test_declined_mount_heads_before_uploading(image_set, plain_registry, registry_factory, fault_proxy_factory):
+    """A registry that answers a mount with an upload session (202): a repository that was not
+    probed is asked before anything is uploaded into it, so what an earlier run left is kept."""
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+    first, second, third = image_set.images
+    # an earlier run left every amd64 blob of the second image in its repository, under another tag
+    run_copy([f"{image_set.pushed[second.name]}={proxy.host}/mirror/{second.name}:other"], plain_registry, proxy,
+             filter_by_os="linux/amd64")
+    proxy.reset()
+    declined = proxy.add_rule(status(202), method="POST", path="mount=", count=None)
+
+    report = run_copy(lines, plain_registry, proxy, filter_by_os="linux/amd64")
+    assert [i.status for i in report.images] == ["copied"] * 3, [i.error for i in report.images]
+    assert declined.fired and report.blobs_mounted == 0
+
+    def uploads_into(image):
+        return [p for m, p, c in proxy.log if m == "POST" and f"/mirror/{image.name}/blobs/uploads/" in p
+                and "mount=" not in p]
+
+    assert uploads_into(first) and uploads_into(third)  # the shared layers were not mountable
+    assert uploads_into(second) == []  # everything was there already
+    again = report.images[1]
+    assert again.blobs_present > 0 and again.blobs_uploaded == again.blobs_mounted == again.bytes_sent == 0
 
 
 def test_rerun_of_digest_pinned_lines_asks_only_the_target(image_set, plain_registry, registry_factory,

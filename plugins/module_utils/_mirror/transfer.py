@@ -15,15 +15,20 @@ A run has two phases with a barrier between them:
    registry kept it (the "manifest unknown" of bugzilla 1800674 is caught here, not by the
    cluster).
 
-The barrier is what makes a killed run resume without re-sending anything: every blob a previous
-run finished in a repository whose image is still incomplete is found by a phase 1 HEAD before
-any upload starts, and phase 2 mounts it from there instead of uploading it again.
+The barrier is what makes a killed run resume without re-sending anything. Each blob has an
+owner, the first image of the mapping that needs it on its target host; after the barrier and
+before any upload, one HEAD per blob asks the owner's repository (not every repository), and
+phase 2 makes the blob present there first and mounts it into the others. A re-run of the same
+mapping has the same owners, so what a killed run finished is found where it landed (or, in the
+repository of an image phase 1 found complete, by :meth:`PlanPhase._locate`).
 
 Blobs are deduplicated over the whole run by a table keyed by (target host, digest) holding,
-per target repository, a future for "this blob is present there". The first image that needs a
-blob uploads it (streamed from the source, never held whole in memory); images needing it in the
-same repository wait on the same future; other repositories get it by cross-repository mount
-once it is known somewhere on that host (falling back to an upload when the registry declines).
+per target repository, a future for "this blob is present there". The owner's repository gets
+the blob first (streamed from the source, never held whole in memory); images needing it in the
+same repository wait on the same future; other repositories get it by cross-repository mount,
+checked by a HEAD of its size (a mount of a blob already there answers 201 too, and counts as
+mounted). When the registry declines a mount, a repository that was not probed is HEADed before
+the blob is uploaded into it.
 Blob work runs in its own pool of ``parallel_layers`` threads and never waits on anything, so
 image threads can wait on blob futures without any risk of deadlock.
 
@@ -105,6 +110,8 @@ class Copier(PlanPhase):
         # be mounted from
         self._present = []
         self._hints: dict[tuple[str, str], str] = {}
+        # (host, digest) -> the plan of the first image of the mapping that needs the blob there
+        self._owners = {}
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class Copier(PlanPhase):
                 plans = self._wait_all([planning.submit(self._phase1, e, r) for e, r in zip(entries, results)])
             with ThreadPoolExecutor(self.options.parallel_images, thread_name_prefix="airgap-image") as images:
                 if not self.options.dry_run:
+                    self._probe_owners([p for p in plans if p is not None])
                     try:
                         self._locate([p for p in plans if p is not None])
                     except Exception:  # noqa: BLE001 - hints only: without them, blobs are uploaded
@@ -309,6 +317,12 @@ class Copier(PlanPhase):
         key = (host, blob.digest)
         owner = id(plan.result)
         with self._lock:
+            first = self._owners.get(key)
+        if first is not None and first.entry.dest.repository != repo:
+            # the blob goes to its owner's repository first (where a killed run left it), on
+            # the owner's behalf, and is mounted from there (no-op when already under way)
+            self._ensure(first, blob)
+        with self._lock:
             self._sizes[key] = blob.size
             repos = self._blobs.setdefault(key, {})
             future = repos.get(repo)
@@ -377,9 +391,9 @@ class Copier(PlanPhase):
                         f"size {size}, not {blob.size}"
                     )
                 return BlobOutcome("mounted", 0, owner)
-        elif not known_missing:
-            if dst.blob_size(repo, blob.digest) == blob.size:
-                return BlobOutcome("present", 0, owner)
+        if not known_missing and dst.blob_size(repo, blob.digest) == blob.size:
+            # not probed here (or the probe failed): a killed run may have left it (resume)
+            return BlobOutcome("present", 0, owner)
         # open_blob checks the digest as the last chunk is read, before the upload is committed
         sent = dst.upload_blob(repo, blob.digest, blob.size, lambda: self._source(plan, blob), verified=True)
         return BlobOutcome("uploaded", sent, owner)

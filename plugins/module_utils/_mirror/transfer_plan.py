@@ -8,8 +8,9 @@ would push; if so, the image is *present* and left alone. For a digest-pinned li
 ``oc adm catalog mirror`` writes) without ``filter_by_os`` that is one HEAD, without asking the
 source at all; otherwise the source manifest is read first (by digest when the line has one,
 checking that digest) and ``filter_by_os`` applied, then one HEAD. This is what makes a re-run
-cheap. For an image that is not present, read the child manifests the destination lacks and
-HEAD every blob in the destination repository.
+cheap. For an image that is not present, read the child manifests the destination lacks. A dry
+run then HEADs every blob in the image's destination repository; a real run, after the barrier,
+HEADs each blob once per target host, in the repository of its owner (:meth:`PlanPhase._probe_owners`).
 
 ``filter_by_os`` is a regular expression searched in each index entry's ``os/arch[/variant]``:
 one match pushes that platform's manifest itself under the tag (like ``oc image mirror
@@ -82,6 +83,7 @@ class PlanPhase:
     _probes: dict[tuple[str, str, str], Future]
     _present: list[_Present]
     _hints: dict[tuple[str, str], str]
+    _owners: dict[tuple[str, str], ImagePlan]
 
     # --- per image ------------------------------------------------------------------------
 
@@ -135,8 +137,9 @@ class PlanPhase:
             plan = ImagePlan(entry=entry, result=result, src=src, dst=dst, top=top, started=started)
             stage = "planning"
             self._collect(plan, top, depth=0)
-            stage = "checking the destination's blobs"
-            missing = self._probe_blobs(plan)
+            if self.options.dry_run:
+                stage = "checking the destination's blobs"
+                missing = self._probe_blobs(plan)
         except Exception as exc:  # noqa: BLE001 - one image's failure must not stop the others
             self._fail(entry, result, exc, stage)
             self._finish(result, started)
@@ -197,8 +200,8 @@ class PlanPhase:
         plan.manifests.append(manifest)
 
     def _probe_blobs(self, plan: ImagePlan) -> list[Descriptor]:
-        """HEAD every blob of the plan in the destination repository (in the blob pool, shared
-        between images); record what is present. Returns the missing ones."""
+        """A dry run's check: HEAD every blob of the plan in the destination repository (in the
+        blob pool, shared between images); record what is present. Returns the missing ones."""
         host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
         wanted: dict[str, Descriptor] = {}
         for manifest in plan.manifests:
@@ -210,6 +213,33 @@ class PlanPhase:
             if not future.result():
                 missing.append(wanted[digest])
         return missing
+
+    def _probe_owners(self, plans: list[ImagePlan]) -> None:
+        """After the barrier, before any upload: name each blob's owner, the first image of the
+        mapping that needs it on its host, and HEAD the blob in the owner's repository only.
+
+        Phase 2 makes the blob present in the owner's repository first (uploaded, or found by
+        this HEAD) and mounts it into the others, whose HEAD is the size check after the mount:
+        one probe per (host, digest), not per repository. The owner is the same image on a
+        re-run of the same mapping, so a killed run's uploads are found where they landed; a
+        blob that landed only in a repository that phase 1 left alone is found by
+        :meth:`_locate`. A probe that fails is only a lost hint: phase 2 HEADs again before
+        uploading."""
+        futures = []
+        for plan in plans:
+            host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
+            for manifest in plan.manifests:
+                for blob in manifest.blobs:
+                    with self._lock:
+                        if (host, blob.digest) in self._owners:
+                            continue
+                        self._owners[(host, blob.digest)] = plan
+                    futures.append(self._probe(plan.dst, host, repo, blob))
+        for future in futures:
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - see above: phase 2 asks again
+                pass
 
     def _probe(self, dst, host: str, repo: str, blob: Descriptor) -> Future:
         key = (host, repo, blob.digest)
