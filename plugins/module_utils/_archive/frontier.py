@@ -37,6 +37,7 @@ class ArchiveHash:
         self._extents: Dict[int, List[int]] = {}  # start -> [end, complete]
         self._mutex = threading.Lock()
         self._busy = threading.Lock()
+        self._stop = threading.Event()  # set by close(): a thread hashing gives up at its next chunk
 
     def add(self, start: int, end: int, complete: bool = False) -> None:
         """A member reserved over ``[start, end)``."""
@@ -72,6 +73,9 @@ class ArchiveHash:
                     return
                 offset = self.frontier
                 while offset < end:
+                    if self._stop.is_set():
+                        self.frontier = offset  # what the hasher holds; the archive is being closed
+                        return
                     chunk = os.pread(self.fd, min(_READ, end - offset), offset)
                     if not chunk:
                         raise OSError(f"archive shorter than its members: nothing at offset {offset}")
@@ -82,7 +86,9 @@ class ArchiveHash:
             self._busy.release()
 
     def close(self) -> None:
-        """Stop hashing (the file is about to be closed): waits for a thread hashing it."""
+        """Stop hashing (the file is about to be closed): a thread hashing it stops at its next
+        chunk (an interrupt does not wait for a long prefix to be hashed), and is waited for."""
+        self._stop.set()
         with self._busy:
             self.fd = -1
 

@@ -144,3 +144,41 @@ def test_a_resumed_archive_is_hashed_from_its_start(tmp_path):
     for digest, content in first + more:
         entry = resumed.blobs[digest]
         assert (tmp_path / entry.archive).read_bytes()[entry.offset:entry.offset + entry.size] == content
+
+
+def test_close_stops_a_thread_hashing_a_long_prefix(tmp_path, monkeypatch):
+    path = tmp_path / "a.tar"
+    size = 64 << 20
+    with open(path, "wb") as out:
+        out.truncate(size)
+    fd = os.open(path, os.O_RDONLY)
+    reading, release = threading.Event(), threading.Event()
+    reads = []
+    real_pread = os.pread
+
+    def slow_pread(fdesc, length, offset):
+        reads.append(offset)
+        reading.set()
+        release.wait(5)
+        return real_pread(fdesc, length, offset)
+
+    try:
+        hashing = ArchiveHash(fd)
+        hashing.add(0, size, complete=True)
+        monkeypatch.setattr(os, "pread", slow_pread)
+        worker = threading.Thread(target=hashing.advance, kwargs={"wait": True})
+        worker.start()
+        assert reading.wait(5)
+        closer = threading.Thread(target=hashing.close)
+        closer.start()
+        while not hashing._stop.is_set():
+            threading.Event().wait(0.001)
+        release.set()
+        closer.join(5)
+        worker.join(5)
+        assert not closer.is_alive() and not worker.is_alive()
+    finally:
+        os.close(fd)
+    assert hashing.fd == -1
+    assert len(reads) == 1  # 64 chunks to hash: the one under way when close() came, then none
+    assert hashing.frontier == 1 << 20
