@@ -389,7 +389,8 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
                                operator_install_source="airgap-index", operator_install_namespace="own-refused",
                                operator_install_target_namespaces=["elsewhere"]),
         "no-mode-refused": dict(quick, case="operator_install", operator_install_package="multi-operator",
-                                operator_install_source="airgap-index", operator_install_namespace="multi"),
+                                operator_install_source="airgap-index", operator_install_namespace="multi",
+                                operator_install_starting_csv="multi-operator.v0.9.0"),
         # and one that works: Automatic approval of an operator without AllNamespaces, so the role
         # makes an OwnNamespace OperatorGroup
         "automatic": dict(quick, case="operator_install", operator_install_package="own-operator",
@@ -491,6 +492,17 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         messages["no-mode-refused"]
     namespaces = {ns["metadata"]["name"] for ns in _get(cluster, "namespaces")["items"]}
     assert not {"own-refused", "multi"} & namespaces, namespaces
+    # the modes checked are the channel head's, not the starting CSV's: said in a warning first
+    warnings = {t["host"]: t for t in run.result["tasks"]
+                if _short(t) == "Warn that the install modes checked are the channel head's"}
+    assert warnings["no-mode-refused"]["result"]["msg"] == (
+        "WARNING: the install modes checked for the OperatorGroup are those of CSV multi-operator.v1.0.0, the head "
+        "of channel stable (SingleNamespace, MultiNamespace), not those of operator_install_starting_csv "
+        "multi-operator.v0.9.0; set operator_install_target_namespaces if the starting CSV's differ"), \
+        warnings["no-mode-refused"]["result"]
+    # starting CSV with given target namespaces, or no starting CSV: no warning
+    assert {host: "skip_reason" in warnings[host]["result"] for host in ("unresolvable", "automatic", "single-refused")
+            } == {"unresolvable": True, "automatic": True, "single-refused": True}
 
     csvs = _kubectl(cluster, "get", "csv", "-A").splitlines()
     assert sorted(line.split()[:2] + line.split()[-1:] for line in csvs[1:]) == [
