@@ -325,6 +325,58 @@ def test_declined_mount_heads_before_uploading(image_set, plain_registry, regist
     assert again.blobs_present > 0 and again.blobs_uploaded == again.blobs_mounted == again.bytes_sent == 0
 
 
+def test_rerun_mounts_what_a_killed_run_left_outside_the_owners_repository(image_set, plain_registry,
+                                                                           registry_factory, fault_proxy_factory):
+    """A killed run left the second image's blobs in its repository (its tag not written); the
+    re-run's owner of the layers it shares with the first image is the first image, whose probe
+    misses: the other repositories are asked before anything is sent, and those layers mounted."""
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+    first, second = image_set.images[:2]
+    run_copy([f"{image_set.pushed[second.name]}={proxy.host}/mirror/{second.name}:other"], plain_registry, proxy,
+             filter_by_os="linux/amd64")
+    landed = set(proxy.uploaded_by_digest)
+    shared = landed & set(first.blobs)
+    assert shared and landed - shared  # what the owner's probe misses, and some other landed blob
+    proxy.reset()
+
+    report = run_copy(lines, plain_registry, proxy, filter_by_os="linux/amd64")
+    assert [i.status for i in report.images] == ["copied"] * 3, [i.error for i in report.images]
+    assert not landed & set(proxy.uploaded_by_digest)  # 0 bytes of them sent again
+    assert report.images[0].blobs_mounted >= len(shared)
+    mounted_from = [p for m, p, c in proxy.log if m == "POST" and f"/mirror/{first.name}/blobs/uploads/" in p
+                    and f"from=mirror%2F{second.name}" in p.replace("/", "%2F") and c == 201]
+    assert len(mounted_from) >= len(shared)
+
+
+def test_a_failed_owner_upload_is_not_tried_again_for_each_image(image_set, plain_registry, registry_factory,
+                                                                 fault_proxy_factory):
+    """The owner's upload of a shared layer fails for good: the other images upload it into their
+    own repositories, without a fresh upload into the owner's repository each."""
+    target = registry_factory()
+    proxy = fault_proxy_factory(target)
+    lines = mapping_lines(image_set, proxy)
+    first = image_set.images[0]
+
+    def uploads_into(prefix):
+        return sum(1 for m, p, c in proxy.log if m == "POST" and f"/{prefix}/{first.name}/blobs/uploads/" in p)
+
+    # how many upload requests the first image's blobs cost when it is the only one needing them
+    alone = proxy.add_rule(status(500), method="POST", path=f"/alone/{first.name}/blobs/uploads/", count=None)
+    report = run_copy(mapping_lines(image_set, proxy, prefix="alone")[:1], plain_registry, proxy,
+                      filter_by_os="linux/amd64")
+    assert alone.fired and report.images[0].status == "failed"
+    once = uploads_into("alone")
+
+    broken = proxy.add_rule(status(500), method="POST", path=f"/mirror/{first.name}/blobs/uploads/", count=None)
+    # one image at a time: the others ask for the blob after the owner's upload failed
+    report = run_copy(lines, plain_registry, proxy, filter_by_os="linux/amd64", parallel_images=1)
+    assert broken.fired and report.images[0].status == "failed"
+    assert [i.status for i in report.images[1:]] == ["copied", "copied"], [i.error for i in report.images]
+    assert uploads_into("mirror") == once  # not once more per image sharing its layers
+
+
 def test_rerun_of_digest_pinned_lines_asks_only_the_target(image_set, plain_registry, registry_factory,
                                                            fault_proxy_factory):
     source = fault_proxy_factory(plain_registry)

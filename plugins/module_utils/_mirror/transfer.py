@@ -112,6 +112,9 @@ class Copier(PlanPhase):
         self._hints: dict[tuple[str, str], str] = {}
         # (host, digest) -> the plan of the first image of the mapping that needs the blob there
         self._owners = {}
+        # (host, digest) whose upload into its owner's repository failed: the other images no
+        # longer wait on the owner (no fresh owner upload, with its retries, per image)
+        self._owner_failed: set[tuple[str, str]] = set()
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -317,7 +320,7 @@ class Copier(PlanPhase):
         key = (host, blob.digest)
         owner = id(plan.result)
         with self._lock:
-            first = self._owners.get(key)
+            first = None if key in self._owner_failed else self._owners.get(key)
         if first is not None and first.entry.dest.repository != repo:
             # the blob goes to its owner's repository first (where a killed run left it), on
             # the owner's behalf, and is mounted from there (no-op when already under way)
@@ -365,10 +368,14 @@ class Copier(PlanPhase):
         return future
 
     def _forget_failure(self, key: tuple[str, str], repo: str, future: Future) -> None:
-        """A failed blob is dropped from the table, so a later image tries it again."""
+        """A failed blob is dropped from the table, so a later image tries it again (in its own
+        repository when it was the owner's that failed)."""
         if future.exception() is None:
             return
         with self._lock:
+            first = self._owners.get(key)
+            if first is not None and first.entry.dest.repository == repo:
+                self._owner_failed.add(key)
             repos = self._blobs.get(key)
             if repos is not None and repos.get(repo) is future:
                 del repos[repo]

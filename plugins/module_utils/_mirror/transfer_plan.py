@@ -222,24 +222,46 @@ class PlanPhase:
         this HEAD) and mounts it into the others, whose HEAD is the size check after the mount:
         one probe per (host, digest), not per repository. The owner is the same image on a
         re-run of the same mapping, so a killed run's uploads are found where they landed; a
-        blob that landed only in a repository that phase 1 left alone is found by
-        :meth:`_locate`. A probe that fails is only a lost hint: phase 2 HEADs again before
-        uploading."""
-        futures = []
+        blob that landed only in the repository of an image phase 1 found complete is found by
+        :meth:`_locate`. When the run looks like a re-run (an owner's probe found its blob, or
+        phase 1 found an image complete), a blob its owner's probe missed is asked for in the
+        other repositories that need it, so that what a killed run left there is mounted rather
+        than sent again when the owner changed (the mapping changed, or the former owner failed
+        phase 1); a first run into an empty target keeps one probe per blob. A probe that fails
+        is only a lost hint: phase 2 HEADs again before uploading."""
+        owned: dict[tuple[str, str], Future] = {}
+        needs: list[tuple[ImagePlan, Descriptor]] = []
         for plan in plans:
             host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
             for manifest in plan.manifests:
                 for blob in manifest.blobs:
+                    needs.append((plan, blob))
                     with self._lock:
                         if (host, blob.digest) in self._owners:
                             continue
                         self._owners[(host, blob.digest)] = plan
-                    futures.append(self._probe(plan.dst, host, repo, blob))
-        for future in futures:
-            try:
-                future.result()
-            except Exception:  # noqa: BLE001 - see above: phase 2 asks again
-                pass
+                    owned[(host, blob.digest)] = self._probe(plan.dst, host, repo, blob)
+        found = {key: self._probe_result(future) for key, future in owned.items()}
+        with self._lock:
+            rerun = any(found.values()) or bool(self._present)
+        if not rerun:
+            return
+        others = []
+        for plan, blob in needs:
+            host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
+            key = (host, blob.digest)
+            if key in found and not found[key] and self._owners[key].entry.dest.repository != repo:
+                others.append(self._probe(plan.dst, host, repo, blob))
+        for future in others:
+            self._probe_result(future)
+
+    @staticmethod
+    def _probe_result(future: Future) -> bool | None:
+        """A probe's answer, ``None`` when it failed (phase 2 asks again)."""
+        try:
+            return bool(future.result())
+        except Exception:  # noqa: BLE001 - see _probe_owners: only a lost hint
+            return None
 
     def _probe(self, dst, host: str, repo: str, blob: Descriptor) -> Future:
         key = (host, repo, blob.digest)
