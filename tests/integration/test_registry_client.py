@@ -454,6 +454,10 @@ def test_unreachable_host_fails_once_then_at_once():
             client.get_manifest("ns/other", "v1")
         assert len(retries) == 3  # not tried again
         assert "not tried again in this run" in str(second.value)
+        # the message says it is about the registry, not the request that found it down
+        assert str(second.value).startswith(f"registry {client.host} is not tried again in this run: "
+                                            "an earlier request found it unreachable (")
+        assert "ns/repo" in str(second.value)  # the earlier request, named as the cause
     finally:
         client.close()
 

@@ -502,7 +502,10 @@ class Transport:
         with self._lock:
             unreachable = self._unreachable
         if unreachable:
-            raise RegistryError(f"{unreachable} (not tried again in this run)")
+            raise RegistryError(
+                f"registry {self.host} is not tried again in this run: an earlier request found it "
+                f"unreachable ({unreachable})"
+            )
 
     def wait_or_raise(self, attempt: int, transient: TransientError, method: str, url: str) -> None:
         """Sleep before retry number ``attempt``, or raise RegistryError when retries are spent."""
