@@ -17,7 +17,9 @@ import json
 import os
 import signal
 import tarfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -33,7 +35,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from tests.support.driver import signal_when, start_driver
-from tests.support.faultproxy import slow_response
+from tests.support.faultproxy import hold, slow_response
 from tests.support.images import push_image_set, skopeo
 from tests.support.registry import registry_options
 
@@ -277,6 +279,42 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
     ref = lines[2].split("=")[1]
     skopeo("copy", "--all", "--preserve-digests", "--dest-tls-verify=false", f"oci:{layout}:{ref}",
            f"docker://{plain_registry.host}/archive-resume/app2:v1")
+
+
+def test_planned_images_are_archived_while_another_is_still_being_planned(image_cache, plain_registry,
+                                                                          fault_proxy_factory, tmp_path):
+    """The export streams an image's blobs as soon as that image is planned: the source holding
+    back one image's manifest does not hold back the others' blobs."""
+    images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
+                                   shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=83)
+    push_image_set(images, plain_registry, "src-arch-early")
+    source = fault_proxy_factory(plain_registry)
+    held = images.images[2]
+    released = threading.Event()
+    rule = source.add_rule(hold(released), method="GET", path=f"/src-arch-early/{held.name}/manifests/", count=1)
+    others = set().union(*(image.blobs for image in images.images[:2]))
+    directory = tmp_path / "export"
+
+    def fetched():
+        return {path.rsplit("/", 1)[-1] for method, path, _status in list(source.log)
+                if method == "GET" and "/blobs/" in path}
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(export, lines_for(images, source.host, "src-arch-early"), [source], directory)
+        try:
+            deadline = time.monotonic() + 30
+            while not others <= fetched() and time.monotonic() < deadline and not running.done():
+                time.sleep(0.05)
+            archived_while_held = others <= fetched() and not released.is_set()
+        finally:
+            released.set()
+        result = running.result()
+    assert rule.fired == 1
+    assert archived_while_held, "no blob of the planned images was fetched until the last image was planned"
+    assert not result["failures"] and len(result["archived"]) == 3, result
+    layout = extract(directory, tmp_path / "layout")
+    for image, line in zip(images.images, lines_for(images, source.host, "src-arch-early")):
+        assert "sha256:" + hashlib.sha256(oci_raw(layout, line.split("=")[1])).hexdigest() == image.digest
 
 
 def test_second_export_holds_only_the_new_version(image_cache, plain_registry, tmp_path):

@@ -25,7 +25,7 @@ Counters (all reset by :meth:`FaultProxy.reset`):
 Faults are rules matched in the order added: ``method`` (None: any), ``path`` (regex searched in
 the request target, query included), skip the first ``after`` matches, then fire ``count``
 times (None: forever). Actions: :func:`status`, :func:`drop_request_after`,
-:func:`drop_response_after`, :func:`slow_response`.
+:func:`drop_response_after`, :func:`slow_response`, :func:`hold`.
 """
 
 from __future__ import annotations
@@ -94,6 +94,12 @@ class SlowResponse:
     bytes_per_second: int
 
 
+@dataclass
+class Hold:
+    released: threading.Event
+    timeout: float
+
+
 def status(code: int, headers: dict | None = None, body: bytes | str = b"") -> Status:
     """Answer with this status (the upstream never sees the request), e.g. 500, or 429 with
     ``{"Retry-After": "1"}``."""
@@ -112,6 +118,11 @@ def slow_response(bytes_per_second: int) -> SlowResponse:
     return SlowResponse(bytes_per_second)
 
 
+def hold(released: threading.Event, timeout: float = 60.0) -> Hold:
+    """Keep the request until ``released`` is set (at most ``timeout`` seconds), then forward it."""
+    return Hold(released, timeout)
+
+
 def drop_response_after(nbytes: int) -> DropResponseAfter:
     """Forward the request, send the status, headers and ``nbytes`` of the body, then reset."""
     return DropResponseAfter(nbytes)
@@ -119,7 +130,7 @@ def drop_response_after(nbytes: int) -> DropResponseAfter:
 
 @dataclass
 class Rule:
-    action: Status | DropRequestAfter | DropResponseAfter | SlowResponse
+    action: Status | DropRequestAfter | DropResponseAfter | SlowResponse | Hold
     method: str | None = None
     path: str = ""
     count: int | None = 1
@@ -257,6 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
             proxy._log(method, target, action.code)
             return
 
+        if isinstance(action, Hold):
+            action.released.wait(action.timeout)
         upstream = self._upstream()
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         try:

@@ -11,6 +11,11 @@ to that registry is left out. Phase 2 streams each missing blob from the source 
 :class:`.writer.ArchiveWriter`, once per run whatever the number of images that share it, then
 writes the image's manifests, children first.
 
+An archive has no owners to probe and nothing to mount from, so the export does not wait for
+the whole plan: each image's blobs start streaming as soon as phase 1 has planned that image,
+while the others are still being planned (phase 2 then waits for them and writes the manifests,
+after all of an image's blobs are in). A dry run (check mode) only plans.
+
 Sources are read in parallel (``parallel_layers`` blob threads), each blob written into the
 place the writer reserved for it as it arrives: a blob of up to 1 MiB is read whole first (its
 digest checked; a source that fails reserves nothing), a larger one streams from the source
@@ -75,6 +80,8 @@ class ArchiveCopier(Copier):
         # images archived besides the mapping's (catalog_mirror's built catalogs), after them
         self.extra_images: List[ImageEntry] = []
         self._record_lock = threading.Lock()
+        # digests whose bytes were added to the progress's planned total (once each)
+        self._announced: Set[str] = set()
 
     # --- phase 1 hooks ----------------------------------------------------------------------
 
@@ -84,19 +91,17 @@ class ArchiveCopier(Copier):
     def _locate(self, plans) -> None:
         """Nothing to mount from in an archive."""
 
-    def _announce_planned_bytes(self, plans: list) -> None:
-        if self.progress is None:
-            return
-        total, seen = 0, set()
-        for plan in plans:
-            if plan is None:
-                continue
+    def _phase1(self, entry, result):
+        """Plan the image, then start archiving its blobs at once (see the module docstring)."""
+        plan = super()._phase1(entry, result)
+        if plan is not None and not self._stop.is_set():
             for manifest in plan.manifests:
                 for blob in manifest.blobs:
-                    if blob.digest not in seen and not self._left_out(plan, blob) and not self.writer.has(blob.digest):
-                        seen.add(blob.digest)
-                        total += blob.size
-        self.progress.add_planned(total)
+                    self._archive_blob(plan, blob)
+        return plan
+
+    def _announce_planned_bytes(self, plans: list) -> None:
+        """Done blob by blob as each starts (:meth:`_archive_blob`)."""
 
     # --- phase 2 ----------------------------------------------------------------------------
 
@@ -165,6 +170,10 @@ class ArchiveCopier(Copier):
                 return done
             future = Future()
             self._archiving[blob.digest] = future
+            announce = self.progress is not None and blob.digest not in self._announced
+            self._announced.add(blob.digest)
+        if announce:
+            self.progress.add_planned(blob.size)
         future.add_done_callback(lambda f: self._forget(blob.digest, f))
         self._submit_blob_job(lambda: self._write_blob(plan, blob, owner), future)
         return future

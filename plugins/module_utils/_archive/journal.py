@@ -145,3 +145,25 @@ class JournalFile:
 
     def close(self) -> None:
         self._file.close()
+
+
+def sync_in_background(ref) -> None:
+    """The body of an ArchiveWriter's background thread (``ref``: a weak reference to it): its
+    journal synced when nothing completed for ``sync_interval``, until it is closed (or dropped
+    unclosed: the thread holds no reference between its checks)."""
+    while True:
+        writer = ref()
+        if writer is None:
+            return
+        stop, wait = writer.syncer_stop, writer.sync_interval / 2
+        del writer
+        if stop.wait(wait):
+            return
+        writer = ref()
+        if writer is None:
+            return
+        try:
+            writer.sync_if_due()
+        except Exception:  # noqa: BLE001 - the lines stay pending: the next sync (close at the latest) raises
+            pass
+        del writer

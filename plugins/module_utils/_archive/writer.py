@@ -25,7 +25,9 @@ of the same blob fills it. A place still empty when the export ends is renamed `
 
 Resume: every reservation and every completed member (and every ended archive) is a line of
 ``.state/journal.jsonl``, written in batches after an fsync of the archives, so a line never
-points at data that could be lost. A killed export's successor with the same plan keeps
+points at data that could be lost. A batch is written when a member completes ``sync_interval``
+after the last one, and by a background thread when nothing completes for that long (a long
+blob streaming does not keep the ones finished before it out of the journal). A killed export's successor with the same plan keeps
 everything the journal names: each archive is cut back to the end of its last journaled
 reservation, the places reserved and not completed are filled by the blobs they were for, and the
 blobs already complete are not fetched again (:meth:`ArchiveWriter.has`).
@@ -37,6 +39,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import (
@@ -64,6 +67,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.journa
     Region,
     add_entry,
     read_journal,
+    sync_in_background,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.frontier import ArchiveHash
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.members import (  # noqa: F401 (member_header: tests)
@@ -125,6 +129,8 @@ class ArchiveWriter:
         self._prepared = False
         self._journal_end = 0
         self._new_file = False
+        self._syncer: Optional[threading.Thread] = None
+        self.syncer_stop = threading.Event()
         self._load_journal()
 
     @property
@@ -169,6 +175,10 @@ class ArchiveWriter:
             return
         self._prepared = True
         os.makedirs(self.directory, exist_ok=True)
+        if self.sync_interval > 0:  # at 0 every completion syncs
+            self._syncer = threading.Thread(target=sync_in_background, args=(weakref.ref(self),),
+                                            name="airgap-archive-sync", daemon=True)
+            self._syncer.start()
         if self.resumed:
             self._remove_archives(after=self._number)
             for number, size in self._sizes.items():
@@ -415,6 +425,19 @@ class ArchiveWriter:
                 raise
             self._last_sync = time.monotonic()
 
+    def sync_if_due(self) -> None:
+        """Journal what completed if it has waited ``sync_interval``. Never blocks on
+        ``_sync_lock``: :meth:`finish` joins the background thread while holding it."""
+        if not self._sync_lock.acquire(blocking=False):  # another thread is syncing or ending
+            return
+        try:
+            with self.lock:
+                due = bool(self._unsynced) and time.monotonic() - self._last_sync >= self.sync_interval
+            if due:
+                self.sync()
+        finally:
+            self._sync_lock.release()
+
     # --- the end -------------------------------------------------------------------------------
 
     def _rename(self, region: Region, trash: bool) -> None:
@@ -469,6 +492,9 @@ class ArchiveWriter:
 
     def close(self) -> None:
         """Journal what is complete and close the files (after an interrupt or a failure too)."""
+        self.syncer_stop.set()
+        if self._syncer is not None and self._syncer is not threading.current_thread():
+            self._syncer.join()
         with self._sync_lock, self.lock:
             if self._fds:
                 self.sync()

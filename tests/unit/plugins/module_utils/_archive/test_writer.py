@@ -11,6 +11,7 @@ import json
 import os
 import random
 import tarfile
+import time
 
 import pytest
 
@@ -218,6 +219,25 @@ def test_a_killed_export_resumes_from_the_journal(tmp_path):
     for digest, data in done + more:
         assert blob_bytes(str(tmp_path), resumed.blobs[digest]) == data
     assert resumed.bytes_written < sum(a.size for a in archives)  # what the first run wrote was kept
+
+
+def test_a_finished_blob_is_journaled_while_nothing_else_finishes(tmp_path):
+    """A long blob streaming does not keep the ones finished before it out of the journal."""
+    writer = ArchiveWriter(str(tmp_path), None, "plan", sync_interval=0.2)
+    digest, data = blob(15000, 21)
+    writer.add_blob(digest, len(data), chunks(data))
+    journal = tmp_path / fmt.STATE_DIR / JOURNAL
+
+    def done():
+        lines = journal.read_bytes().split(b"\n")[1:]
+        return {json.loads(line).get("done") for line in lines if line.endswith(b"}")}
+
+    deadline = time.monotonic() + 30
+    while digest not in done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert digest in done()
+    writer.close()
+    assert writer._syncer is not None and not writer._syncer.is_alive()
 
 
 def test_a_journal_whose_archives_are_gone_starts_again(tmp_path):
