@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Mirror to archives instead of a registry: image_mirror_from_mapping and catalog_mirror.
+    # Mirror to archives instead of a registry: image_mirror_from_mapping and catalog_mirror, and
+    # archive_export (EXPORT below: the same options, archive_dir required).
     DOCUMENTATION = r"""
 options:
   archive_dir:
@@ -50,3 +51,6 @@ options:
         O(archive_history=false), or move the history away.
     type: raw
 """
+
+    # archive_export: the same text, archive_dir required (written once, above)
+    EXPORT = DOCUMENTATION.replace("    type: path\n", "    type: path\n    required: true\n", 1)

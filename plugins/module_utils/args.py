@@ -10,6 +10,7 @@ Defaults come from the request types, so each lives in one place.
 The catalog modules' glue is in ``args_catalog.py``: Ansible ships every module_utils file a
 module imports, even inside a function, and parses each one on the controller at every run, so
 the glue of image_mirror_from_mapping and archive_import names nothing of _catalog or _build.
+For the same reason the exports' glue (archive settings) is in ``args_archive.py``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from dataclasses import fields
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-    ArchiveSettings,
     MappingMirrorRequest,
     TransferSettings,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 
 def default_of(request_type, name):
@@ -94,6 +95,22 @@ def archive_copy_argument_spec(**extra):
     return copy_argument_spec(**dict(ARCHIVE_ARGUMENT_SPEC, **extra))
 
 
+def mapping_argument_spec(**extra):
+    """The options of the modules that read mapping lines (image_mirror_from_mapping,
+    archive_export; documented in the airgap.operatorhub.mapping fragment): copy_argument_spec,
+    the mapping options and a module's own ones."""
+    return copy_argument_spec(**dict(
+        mapping_file=dict(type="list", elements="path"),
+        mapping=dict(type="list", elements="str"),
+        include=dict(type="list", elements="str"),
+        exclude=dict(type="list", elements="str"),
+        digest_tag=dict(type="str", default=default_of(MappingMirrorRequest, "digest_tag"),
+                        choices=["oc", "oc-mirror", "short"]),
+        shard_index=dict(type="int", default=default_of(MappingMirrorRequest, "shard_index")),
+        shard_count=dict(type="int", default=default_of(MappingMirrorRequest, "shard_count")),
+        **extra))
+
+
 # --- parameters -> requests --------------------------------------------------------------------
 
 
@@ -112,27 +129,11 @@ def transfer_settings(params):
     )
 
 
-def archive_settings(params, dest=None):
-    """The archive options as ArchiveSettings, or None without archive_dir."""
-    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
-    from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
-
-    directory = params.get("archive_dir")
-    size, history = params.get("archive_size"), params.get("archive_history")
-    if not directory:
-        if size is not None or history is not None:
-            raise ConfigError("archive_size and archive_history need archive_dir: the directory that receives the "
-                              "archives")
-        return None
-    if history is None or (isinstance(history, str) and history.strip().lower() in BOOLEANS_TRUE):
-        history = True
-    elif isinstance(history, bool):
-        pass
-    elif isinstance(history, str) and history.strip().lower() in BOOLEANS_FALSE:
-        history = False
-    elif not isinstance(history, str):
-        raise ConfigError(f"archive_history must be a path or false, got {history!r}")
-    return ArchiveSettings(directory=directory, size=size, history=history, dest=dest)
+def no_archive_options(params):
+    """Refuse archive_size and archive_history given without archive_dir."""
+    if params.get("archive_size") is not None or params.get("archive_history") is not None:
+        raise ConfigError("archive_size and archive_history need archive_dir: the directory that receives the "
+                          "archives")
 
 
 def _strings(value):
@@ -140,8 +141,21 @@ def _strings(value):
 
 
 def mapping_mirror_request(module):
-    """image_mirror_from_mapping's parameters as a MappingMirrorRequest."""
+    """image_mirror_from_mapping's parameters as a MappingMirrorRequest. A task with archive_dir
+    is archive_export's, which the action plugin runs instead: reached here (the module run
+    without its action plugin), it is refused, naming the module to use."""
     params = module.params
+    if params.get("archive_dir"):
+        raise ConfigError("archive_dir is handled by airgap.operatorhub.archive_export (the mirror to archives): "
+                          "run that module with the same options, or run this one through its action plugin (an "
+                          "ordinary task does), which runs archive_export for a task with archive_dir")
+    no_archive_options(params)
+    return mapping_request(params)
+
+
+def mapping_request(params, archive=None):
+    """The mapping options of ``params`` as a MappingMirrorRequest; ``archive``: the export's
+    ArchiveSettings (args_archive.py), None to push to the registries."""
     return MappingMirrorRequest(
         mapping_files=tuple(params.get("mapping_file") or ()),
         mapping=tuple(params.get("mapping") or ()),
@@ -152,7 +166,7 @@ def mapping_mirror_request(module):
         shard_count=params["shard_count"],
         transfer=transfer_settings(params),
         connection=connection_settings(params),
-        archive=archive_settings(params),
+        archive=archive,
     )
 
 

@@ -18,11 +18,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.reques
     info_spec,
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
-from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    archive_settings,
-    connection_settings,
-    transfer_settings,
-)
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args import connection_settings, transfer_settings
+from ansible_collections.airgap.operatorhub.plugins.module_utils.args_archive import archive_settings
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
 

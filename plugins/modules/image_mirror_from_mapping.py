@@ -30,11 +30,14 @@ description:
     written to O(report_file) when one is given.
   - With O(archive_dir) the images are written into size-limited archives to carry across the air
     gap instead of being pushed (registry to disk); the plan and the target names stay the same.
+    The action plugin runs M(airgap.operatorhub.archive_export) for such a task (the module itself,
+    run without its action plugin, refuses O(archive_dir)).
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
 extends_documentation_fragment:
   - airgap.operatorhub.registry
   - airgap.operatorhub.copy
+  - airgap.operatorhub.mapping
   - airgap.operatorhub.archive
 attributes:
   check_mode:
@@ -64,57 +67,9 @@ attributes:
       - With C(poll) above zero Ansible polls the job and the task returns the module's result; with
         C(poll=0) use M(ansible.builtin.async_status). No progress lines are shown then; O(report_file)
         is kept current as the run goes.
-options:
-  mapping_file:
-    description:
-      - Path to a mapping file, or a list of them, one C(SOURCE=DESTINATION) per line, C(#) comments
-        allowed (the C(mapping.txt) of C(oc adm catalog mirror), the C(-f) file of C(oc image mirror)).
-      - At least one of O(mapping_file) and O(mapping) is required; a task whose files hold no
-        mapping line at all (only blank lines and comments) fails, naming the files.
-    type: list
-    elements: path
-  mapping:
-    description:
-      - Mapping lines given inline, C(SOURCE=DESTINATION) each, added to those of O(mapping_file).
-    type: list
-    elements: str
-  include:
-    description:
-      - Only mirror lines whose source reference matches one of these regular expressions (searched, not anchored).
-    type: list
-    elements: str
-  exclude:
-    description:
-      - Skip lines whose source reference matches one of these regular expressions.
-    type: list
-    elements: str
-  digest_tag:
-    description:
-      - The tag given to a destination whose source is pinned by digest only (C(src@sha256:...=dst)),
-        so the registry keeps it.
-      - V(oc) is the FNV-1a hash of the source that C(oc adm catalog mirror) uses; V(oc-mirror) is
-        C(sha256-<hex>) as oc-mirror v2 writes; V(short) is the first 8 hex characters of the digest.
-    type: str
-    choices: [oc, oc-mirror, short]
-    default: oc
-  shard_count:
-    description:
-      - Split the mapping into this many parts, for as many hosts to mirror in parallel (an AWX job
-        template fanning out over the execution nodes of an inventory group). Each host mirrors the
-        part O(shard_index) names.
-      - Lines are split by destination repository with a stable hash, so each repository is
-        mirrored by one host and every host computes the same split from the same files. Blobs
-        shared between repositories of different parts are sent once per part.
-    type: int
-    default: 1
-  shard_index:
-    description:
-      - Which part of O(shard_count) this task mirrors, from V(0); typically
-        C("{{ ansible_play_hosts.index(inventory_hostname) }}") with
-        O(shard_count=ansible_play_hosts | length).
-    type: int
-    default: 0
 seealso:
+  - module: airgap.operatorhub.archive_export
+    description: The same mapping written into archives to carry across the air gap.
   - name: oc image mirror
     description: The command this module replaces.
     link: https://docs.openshift.com/container-platform/latest/cli_reference/openshift_cli/administrator-cli-commands.html#oc-image-mirror
@@ -299,10 +254,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
-    archive_copy_argument_spec,
-    default_of,
+    ARCHIVE_ARGUMENT_SPEC,
+    mapping_argument_spec,
     mapping_mirror_request,
     run_module,
 )
@@ -318,16 +272,8 @@ except ImportError:  # urllib3 missing on the managed host
 
 def main():
     module = AnsibleModule(
-        argument_spec=archive_copy_argument_spec(
-            mapping_file=dict(type="list", elements="path"),
-            mapping=dict(type="list", elements="str"),
-            include=dict(type="list", elements="str"),
-            exclude=dict(type="list", elements="str"),
-            digest_tag=dict(type="str", default=default_of(MappingMirrorRequest, "digest_tag"),
-                            choices=["oc", "oc-mirror", "short"]),
-            shard_index=dict(type="int", default=default_of(MappingMirrorRequest, "shard_index")),
-            shard_count=dict(type="int", default=default_of(MappingMirrorRequest, "shard_count")),
-        ),
+        # archive_dir: the action plugin runs archive_export instead; accepted here to refuse it clearly
+        argument_spec=mapping_argument_spec(**ARCHIVE_ARGUMENT_SPEC),
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,
     )

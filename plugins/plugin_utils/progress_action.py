@@ -19,7 +19,10 @@ plugin shows it, one line per change:
 ``async`` set runs as the user asked: Ansible's task executor polls the job, or ``poll: 0``
 leaves it to ``async_status``; no progress lines then.
 
-Each action plugin of the collection subclasses :class:`ProgressAction` and names its module.
+Each action plugin of the collection subclasses :class:`ProgressAction` and names its module;
+one that runs another module for some tasks overrides :meth:`ProgressAction.module_for`
+(image_mirror_from_mapping runs archive_export for a task with ``archive_dir``). The progress
+lines keep the task's module name.
 """
 
 from __future__ import annotations
@@ -107,12 +110,19 @@ class _Watcher(threading.Thread):
 
 
 class ProgressAction(ActionBase):
-    """Runs ``MODULE`` and shows the progress it writes; subclasses set ``MODULE``."""
+    """Runs ``MODULE`` (or what :meth:`module_for` chooses) and shows the progress it writes;
+    subclasses set ``MODULE``."""
 
     TRANSFERS_FILES = False
     _supports_async = True
     _supports_check_mode = True
     MODULE = None
+    _module = None  # the module run by this task: module_for(args)
+
+    def module_for(self, args):
+        """The module that runs a task with these (templated) ``args``: ``MODULE`` unless a
+        subclass says otherwise."""
+        return self.MODULE
 
     def _is_local(self):
         names = {getattr(self._connection, "transport", None), getattr(self._connection, "_load_name", None)}
@@ -128,11 +138,12 @@ class ProgressAction(ActionBase):
         except (TypeError, ValueError):
             interval = 5.0
         shown = _Shown(f"{self.MODULE} [{task_vars.get('inventory_hostname', 'localhost')}]")
+        self._module = self.module_for(args)
 
         if self._task.async_val:
             result.update(self._run_as_asked(args, task_vars))
         elif mode == "off":
-            result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
+            result.update(self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars))
         elif mode == "auto" and self._is_local():
             result.update(self._run_watched(args, task_vars, interval, shown))
         else:
@@ -142,7 +153,7 @@ class ProgressAction(ActionBase):
     def _run_as_asked(self, args, task_vars):
         """The task's own ``async``: start the job and return; the task executor polls it."""
         wrap_async = not self._connection.has_native_async
-        result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
+        result = self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars,
                                       wrap_async=wrap_async)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -157,7 +168,7 @@ class ProgressAction(ActionBase):
         watcher = _Watcher(path, interval, shown)
         watcher.start()
         try:
-            result = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
+            result = self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars)
         finally:
             watcher.stop.set()
             watcher.join(timeout=5)
@@ -187,7 +198,7 @@ class ProgressAction(ActionBase):
     def _poll_job(self, args, task_vars, interval, shown, temp_report):
         self._task.async_val = _ASYNC_LIMIT
         try:
-            started = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
+            started = self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars,
                                            wrap_async=True)
         finally:
             self._task.async_val = 0

@@ -9,7 +9,7 @@
    skopeo into a plain-HTTP source registry (a real ``docker-registry``).
 2. A - the seed's way to disk: ``skopeo copy --all docker://SRC oci:LAYOUT:REF`` once per image,
    one after another, into one shared OCI layout (skopeo skips the blobs the layout holds).
-   B - the export: run_mapping_mirror with ``archive_dir`` in a child process (no Ansible),
+   B - the export: run_mapping_export (``archive_dir``) in a child process (no Ansible),
        archives unlimited in size; C - the same with ``--archive-mib`` archives (split blobs).
    Each child runs under /usr/bin/time for its exact peak RSS (skopeo: the largest of its runs).
 3. Bytes on disk: the layout directory for A; archives plus contents.json and mapping.txt for B
@@ -37,9 +37,9 @@ TARGET = "mirror.example.com:5000/bench"
 
 _CHILD = r"""
 import json, sys, time
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-    ArchiveSettings, MappingMirrorRequest, TransferSettings)
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest, TransferSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 
 params = json.load(open(sys.argv[1]))
@@ -50,10 +50,10 @@ start, cpu = time.monotonic(), time.process_time()
 if params.get("profile"):
     import cProfile
     profiler = cProfile.Profile()
-    result = profiler.runcall(run_mapping_mirror, request, AuthStore(registries=params["registries"], env={}))
+    result = profiler.runcall(run_mapping_export, request, AuthStore(registries=params["registries"], env={}))
     profiler.dump_stats(params["profile"])
 else:
-    result = run_mapping_mirror(request, AuthStore(registries=params["registries"], env={}))
+    result = run_mapping_export(request, AuthStore(registries=params["registries"], env={}))
 assert not result["failures"], result["failures"]
 print(json.dumps({"seconds": time.monotonic() - start, "cpu_seconds": time.process_time() - cpu,
                   "import_cpu_seconds": imported, "summary": result["summary"]}))

@@ -8,7 +8,7 @@
 1. The image set of bench_archive (same generator, same seed: ``--images`` OCI indexes of
    ``--platforms`` platforms over ``--shared-layers`` shared base layers, plus one own layer per
    platform image) is pushed with skopeo into a plain-HTTP source registry and exported by the
-   collection's own export (run_mapping_mirror with ``archive_dir``, ``--archive-mib`` archives)
+   collection's own export (run_mapping_export, ``archive_dir``, ``--archive-mib`` archives)
    under the planned prefix mirror.example.com:5000/bench. Not timed.
 2. For skopeo, the archives are extracted once into one OCI layout (split blobs joined). Not timed.
 3. Each contender pushes the set into its own fresh TLS + htpasswd ``docker-registry`` behind a
@@ -67,15 +67,15 @@ _PART = re.compile(r"^(blobs/sha256/[0-9a-f]{64})\.part-(\d+)$")
 
 _EXPORT = r"""
 import json, sys
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-    ArchiveSettings, MappingMirrorRequest, TransferSettings)
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest, TransferSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 
 params = json.load(open(sys.argv[1]))
 request = MappingMirrorRequest(mapping=tuple(params["lines"]), transfer=TransferSettings(),
                                archive=ArchiveSettings(directory=params["dir"], size=params["size"], history=False))
-result = run_mapping_mirror(request, AuthStore(registries=params["registries"], env={}))
+result = run_mapping_export(request, AuthStore(registries=params["registries"], env={}))
 assert not result["failures"], result["failures"]
 print(json.dumps({"summary": result["summary"]}))
 """

@@ -26,12 +26,9 @@ import yaml
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import BLOCK, END_OF_ARCHIVE, padded
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-    ArchiveSettings,
-    MappingMirrorRequest,
-    TransferSettings,
-)
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest, TransferSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from tests.support.driver import signal_when, start_driver
@@ -49,7 +46,7 @@ def export(lines, endpoints, directory, size=None, history=True, check_mode=Fals
         connection=ConnectionSettings(retries=1),
         archive=ArchiveSettings(directory=str(directory), size=size, history=history),
     )
-    return run_mapping_mirror(request, AuthStore(registries=registry_options(*endpoints), env={}), check_mode)
+    return run_mapping_export(request, AuthStore(registries=registry_options(*endpoints), env={}), check_mode)
 
 
 def lines_for(images, host, prefix):
@@ -189,9 +186,9 @@ def test_small_archive_size_splits_only_the_large_blobs(image_set, plain_registr
 
 _DRIVER = r"""
 import json, sys
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-    ArchiveSettings, MappingMirrorRequest, TransferSettings)
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest, TransferSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 
@@ -199,7 +196,7 @@ config = json.load(open(sys.argv[1]))
 request = MappingMirrorRequest(
     mapping=tuple(config["lines"]), transfer=TransferSettings(parallel_images=1, parallel_layers=4),
     connection=ConnectionSettings(retries=1), archive=ArchiveSettings(directory=config["dir"], size=config["size"]))
-run_mapping_mirror(request, AuthStore(registries=config["registries"], env={}))
+run_mapping_export(request, AuthStore(registries=config["registries"], env={}))
 print("FINISHED", flush=True)
 """
 

@@ -339,8 +339,9 @@ def test_incremental_archive_needs_its_base(image_set, registry_factory, fault_p
 def test_export_then_import_through_the_modules(image_set, image_cache, plain_registry, registry_factory,
                                                 skopeo_inspect, tmp_path):
     """The whole air gap in one ansible-playbook run: image_mirror_from_mapping writes archives
-    (blobs split), archive_import pushes them under another registry (dest); a new image version
-    exported with the history holds only its new blobs, and its import completes it."""
+    (blobs split; its action plugin runs archive_export), archive_import pushes them under another
+    registry (dest); a new image version exported with the history by archive_export run directly
+    holds only its new blobs, and its import completes it."""
     target = registry_factory(tls=True, auth="htpasswd")
     new = image_cache.image_set(count=1, shared_layers=2, shared_layer_size=256 * 1024, own_layer_size=32 * 1024,
                                 seed=1, name_prefix="next")
@@ -353,8 +354,8 @@ def test_export_then_import_through_the_modules(image_set, image_cache, plain_re
     history = tmp_path / "history.json"
     dest = f"{target.host}/olm"
 
-    def export(lines, directory):
-        return {"airgap.operatorhub.image_mirror_from_mapping": {
+    def export(lines, directory, module="image_mirror_from_mapping"):
+        return {f"airgap.operatorhub.{module}": {
             "mapping": lines, "archive_dir": str(directory), "archive_size": "200KiB",
             "archive_history": str(history), "registries": registry_options(plain_registry)}}
 
@@ -365,7 +366,7 @@ def test_export_then_import_through_the_modules(image_set, image_cache, plain_re
     play = tmp_path / "play.yml"
     play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "export", **export(first_lines, first)}, import_(first, "import"),
-        {"name": "export again", **export(second_lines, second)}, import_(second, "import again"),
+        {"name": "export again", **export(second_lines, second, "archive_export")}, import_(second, "import again"),
     ]}], sort_keys=False))
     run = run_playbook(str(tmp_path / "run"), str(play), {})
     assert run.rc == 0, run.output
@@ -373,6 +374,10 @@ def test_export_then_import_through_the_modules(image_set, image_cache, plain_re
 
     contents = json.loads((first / "contents.json").read_text())
     assert any(b.get("parts") for b in contents["blobs"])
+    for name, directory, count in (("export", first, 3), ("export again", second, 1)):
+        exported = results[name]
+        assert exported["changed"] and len(exported["archived"]) == count and exported["failures"] == []
+        assert exported["contents"] == str(directory / "contents.json") and exported["summary"]["archived"] == count
     imported = results["import"]
     assert len(imported["pushed"]) == 3 and imported["dest"] == dest
     assert imported["bytes_sent"] == image_set.total_blob_bytes

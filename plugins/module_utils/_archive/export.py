@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One export: mapping entries -> archives, contents.json and mapping.txt in ``archive_dir``.
 
-Called by the mapping runner (``_mirror/runner.py``) when the request has ``archive`` settings,
-so image_mirror_from_mapping and catalog_mirror share it. The plan (lines and target names) is
-the direct mirror's; only the destination differs.
+:func:`run_mapping_export` is the archive_export module's engine (image_mirror_from_mapping with
+archive_dir runs that module): it reads the mapping as the registry mirror does
+(``_mirror/runner.mapping_entries``); catalog_mirror calls :func:`run_archive_export` with its own
+plan. The plan (lines and target names) is the direct mirror's; only the destination differs.
 
 - A re-run of a complete export with the same plan that finds nothing new (every image already
   archived there with the same digest, or present in the history) changes nothing: a dry phase 1
@@ -43,6 +44,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.histor
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import ArchiveWriter
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import CopyOptions, failures_text
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import mapping_entries
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import redact
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError, ConfigError
@@ -151,6 +153,15 @@ def _item(result, with_missing: bool = False) -> Dict[str, Any]:
     if with_missing:
         item.update(missing_blobs=result.missing_blobs, missing_bytes=result.missing_bytes)
     return item
+
+
+def run_mapping_export(request, auth, check_mode: bool = False) -> dict:
+    """Export the mapping lines of ``request`` (a MappingMirrorRequest with ``archive`` settings)
+    into its archives; return the module result."""
+    if request.archive is None:
+        raise ConfigError("archive_dir is required: the directory that receives the archives")
+    entries, problems = mapping_entries(request)
+    return run_archive_export(request, entries, problems, auth, check_mode)
 
 
 def run_archive_export(request, entries: list, problems: list, auth, check_mode: bool) -> dict:

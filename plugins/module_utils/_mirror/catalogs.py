@@ -360,13 +360,20 @@ def _mirror(request: CatalogMirrorRequest, auth: AuthStore, plans: List[CatalogP
     if not request.manifests_only and (all_lines or (archive is not None and archive.built)):
         copy_request = MappingMirrorRequest(mapping=tuple(all_lines), transfer=request.transfer,
                                             connection=request.connection, archive=archive)
-        if all_lines:
+        if archive is None:
             copy = run_mapping_mirror(copy_request, auth, check_mode=check_mode)
         else:
-            # no image to copy, but the pruned catalog images still go into the archives
-            from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_archive_export
+            # catalog_mirror ships _archive anyway (it may write archives); with no image to copy,
+            # the pruned catalog images still go into the archives
+            from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import (
+                run_archive_export,
+                run_mapping_export,
+            )
 
-            copy = run_archive_export(copy_request, [], [], auth, check_mode)
+            if all_lines:
+                copy = run_mapping_export(copy_request, auth, check_mode=check_mode)
+            else:
+                copy = run_archive_export(copy_request, [], [], auth, check_mode)
         copy_changed = bool(copy.pop("changed"))
         warnings.extend(copy.pop("warnings", []))
         result.update(copy)

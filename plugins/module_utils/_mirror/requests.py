@@ -8,13 +8,14 @@ engines, the tests and the benchmarks pass them around, never module-parameter d
 option's default lives here (the argument specs read it from here), and each rule on one value
 is checked here, so an engine driven without Ansible gets the same errors.
 
-Nothing of _catalog is imported here, and _archive only when archive settings are made: a
-registry-to-registry run of image_mirror_from_mapping loads this file and neither package.
+Nothing of _catalog or _archive is imported here, even inside a function: Ansible ships every
+module_utils file a module imports, so image_mirror_from_mapping would ship them. The ``archive``
+of a request is an ``_archive/settings.ArchiveSettings`` (export to archives instead of pushing),
+made by the exports' own glue (``args_archive.py``).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -52,45 +53,6 @@ class TransferSettings:
 
 
 @dataclass(frozen=True)
-class ArchiveSettings:
-    """Write the images into size-limited archives in ``directory`` instead of pushing them.
-
-    ``size``: bytes per archive (int, or text such as ``4GiB`` / ``500MB``; None: unlimited).
-    ``history``: True for ``<directory>/history.json``, a path, or False / None to ship
-    everything. ``dest``: the planned target prefix recorded in contents.json (catalog_mirror's
-    ``dest``; None: the common prefix of the targets). ``built``: images computed here to archive
-    too (``_archive/built.BuiltExport``, catalog_mirror's pruned catalogs). Normalized here:
-    ``size`` becomes an int or None, ``history`` an absolute path or None.
-    """
-
-    directory: str
-    size: Any = None
-    history: Any = True
-    dest: Optional[str] = None
-    built: Tuple[Any, ...] = ()
-
-    def __post_init__(self) -> None:
-        from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import HISTORY_FILE, parse_size
-
-        if not self.directory or not str(self.directory).strip():
-            raise ConfigError("archive_dir is empty: give the directory that receives the archives")
-        directory = os.path.abspath(os.path.expanduser(str(self.directory)))
-        object.__setattr__(self, "directory", directory)
-        object.__setattr__(self, "size", parse_size(self.size, "archive_size"))
-        history = self.history
-        if history is True:
-            history = os.path.join(directory, HISTORY_FILE)
-        elif history is False or history is None or not str(history).strip():
-            history = None
-        else:
-            history = os.path.abspath(os.path.expanduser(str(history)))
-            if os.path.isdir(history):
-                raise ConfigError(f"archive_history {history} is a directory: give a file path, such as "
-                                  f"{os.path.join(history, HISTORY_FILE)}")
-        object.__setattr__(self, "history", history)
-
-
-@dataclass(frozen=True)
 class MappingMirrorRequest:
     """Mirror the lines of mapping files and inline lines (image_mirror_from_mapping)."""
 
@@ -103,7 +65,7 @@ class MappingMirrorRequest:
     shard_count: int = 1
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
-    archive: Optional[ArchiveSettings] = None
+    archive: Optional[Any] = None  # _archive/settings.ArchiveSettings
 
     def __post_init__(self) -> None:
         if self.digest_tag not in DIGEST_TAG_MODES:
@@ -143,7 +105,7 @@ class CatalogMirrorRequest:
     base_image: Optional[str] = None
     transfer: TransferSettings = field(default_factory=TransferSettings)
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
-    archive: Optional[ArchiveSettings] = None
+    archive: Optional[Any] = None  # _archive/settings.ArchiveSettings
 
     def __post_init__(self) -> None:
         if self.base_image is not None and not self.base_image.strip():

@@ -3,11 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One mirroring run from mapping lines to a result: the engine behind image_mirror_from_mapping,
 and the copy step of catalog_mirror. Driven by a :class:`MappingMirrorRequest`, so tests and
-benchmarks run it without Ansible."""
+benchmarks run it without Ansible.
+
+The same lines written into archives (``request.archive``) are ``_archive/export.run_mapping_export``'s,
+which reads them with :func:`mapping_entries`: nothing here names _archive, since Ansible ships
+every module_utils file a module imports, even inside a function."""
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping import load_mappings, select_shard
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
@@ -29,8 +33,9 @@ def _describe_input(request: MappingMirrorRequest) -> str:
     return ", ".join(given)
 
 
-def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mode: bool = False) -> dict:
-    """Mirror the mapping lines of ``request``; return the module result."""
+def mapping_entries(request: MappingMirrorRequest) -> Tuple[list, list]:
+    """The mapping lines of ``request`` (files and inline lines, filtered, this host's shard) as
+    ``(entries, problems)``: ConfigError when there is nothing to mirror."""
     if not request.mapping_files and not request.mapping:
         raise ConfigError("nothing to mirror: give mapping_file (files of SRC=DST lines, as oc image mirror -f "
                           "reads) or mapping (the lines themselves)")
@@ -44,11 +49,15 @@ def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mod
     if not entries and not problems and request.include is None and request.exclude is None:
         raise ConfigError(f"nothing to mirror: {_describe_input(request)} hold(s) no SRC=DST line, only blank "
                           "lines and comments; check that the right file is given")
-    entries, problems = select_shard(entries, problems, request.shard_index, request.shard_count)
+    return select_shard(entries, problems, request.shard_index, request.shard_count)
+
+
+def run_mapping_mirror(request: MappingMirrorRequest, auth: AuthStore, check_mode: bool = False) -> dict:
+    """Mirror the mapping lines of ``request`` to the registries; return the module result."""
     if request.archive is not None:
-        # the same plan, written into archives instead of pushed (issue 10)
-        from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_archive_export
-        return run_archive_export(request, entries, problems, auth, check_mode)
+        raise ConfigError("archive settings are the export's: run _archive/export.run_mapping_export "
+                          "(the archive_export module) to write the mapping into archives")
+    entries, problems = mapping_entries(request)
     transfer = request.transfer
     options = CopyOptions(
         parallel_images=transfer.parallel_images,

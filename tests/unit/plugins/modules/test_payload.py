@@ -58,6 +58,14 @@ def test_modules_that_read_no_catalog_ship_no_catalog_code(module):
     assert sorted(f for f in files if f.startswith(("_catalog/", "_build/", "args_catalog"))) == []
 
 
+def test_the_registry_mirror_ships_no_archive_code():
+    # a task with archive_dir runs archive_export (the action plugin chooses), which ships it
+    assert sorted(f for f in shipped("image_mirror_from_mapping") if f.startswith(("_archive/", "args_archive"))) == []
+    export = shipped("archive_export")
+    assert {"_archive/export.py", "_archive/settings.py", "args_archive.py", "_mirror/runner.py"} <= export
+    assert sorted(f for f in export if f.startswith(("_catalog/", "_build/", "args_catalog"))) == []
+
+
 def test_catalog_modules_ship_their_glue():
     for module in ("catalog_info", "catalog_build", "catalog_mirror"):
         assert {"args_catalog.py", "_catalog/requests.py"} <= shipped(module)

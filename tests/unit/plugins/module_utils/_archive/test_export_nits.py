@@ -31,11 +31,9 @@ def test_members_are_listed_in_archive_number_order():
 def test_shard_count_with_archive_dir_is_refused_before_anything_is_written(tmp_path):
     import pytest
 
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import (
-        ArchiveSettings,
-        MappingMirrorRequest,
-    )
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
+    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest
     from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import ConfigError
 
@@ -44,5 +42,5 @@ def test_shard_count_with_archive_dir_is_refused_before_anything_is_written(tmp_
     request = MappingMirrorRequest(mapping=lines, shard_count=2, shard_index=1,
                                    archive=ArchiveSettings(directory=str(directory)))
     with pytest.raises(ConfigError, match="archive_dir with shard_count 2.*leave shard_count and shard_index out"):
-        run_mapping_mirror(request, AuthStore(registries=[], env={}))
+        run_mapping_export(request, AuthStore(registries=[], env={}))
     assert not directory.exists()
