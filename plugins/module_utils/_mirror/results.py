@@ -7,7 +7,7 @@ results, and the statuses an image can end in."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 # How an image can end: pushed, already in the destination, failed, lacking something in a dry
 # run, or not tried because an earlier image failed and continue_on_error is false.
@@ -124,10 +124,10 @@ def failures_text(failures: list, key: str) -> str:
     return shown
 
 
-@dataclass
-class BlobOutcome:
+class BlobOutcome(NamedTuple):
     """How a blob came to be present in one repository: a value of the Copier's blob table,
-    which :class:`CopyReport`'s blob counters count."""
+    which :class:`CopyReport`'s blob counters count (a tuple: one is kept per repository and
+    blob of the run)."""
 
     kind: str  # "uploaded", "mounted", "present"
     bytes_sent: int = 0

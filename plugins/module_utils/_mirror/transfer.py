@@ -23,7 +23,9 @@ mapping has the same owners, so what a killed run finished is found where it lan
 repository of an image phase 1 found complete, by :meth:`PlanPhase._locate`).
 
 Blobs are deduplicated over the whole run by a table keyed by (target host, digest) holding,
-per target repository, a future for "this blob is present there". The owner's repository gets
+per target repository, a future for "this blob is present there" while it is being made present,
+then just its :class:`BlobOutcome` (a future, with its lock and condition, per (repository, blob)
+of the run would make memory grow with the images). The owner's repository gets
 the blob first (streamed from the source, never held whole in memory); images needing it in the
 same repository wait on the same future; other repositories get it by cross-repository mount,
 checked by a HEAD of its size (a mount of a blob already there answers 201 too, and counts as
@@ -42,13 +44,14 @@ again for the caller to report. What was committed stays, so the next run resume
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer_plan import ImagePlan, PlanPhase
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.transfer_plan import ImagePlan, PlanPhase, landed
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import (
     BlobOutcome,
     CopyOptions,
@@ -100,11 +103,13 @@ class Copier(PlanPhase):
         self._interrupted = threading.Event()
         self._interrupt_name = None
         self._retries = 0
-        # (host, digest) -> {repository: Future[BlobOutcome]}: where each blob is (being made) present
-        self._blobs: dict[tuple[str, str], dict[str, Future]] = {}
+        # (host, digest) -> {repository: Future[BlobOutcome] while being made present, then its
+        # BlobOutcome}: where each blob is
+        self._blobs: dict[tuple[str, str], dict[str, Future | BlobOutcome]] = {}
         self._sizes: dict[tuple[str, str], int] = {}
-        # (host, repository, digest) -> Future[bool]: phase 1 HEADs, shared between images
-        self._probes: dict[tuple[str, str, str], Future] = {}
+        # (host, repository, digest) -> Future[bool] until answered, then the bool: HEADs of
+        # blobs, shared between images
+        self._probes: dict[tuple[str, str, str], Future | bool] = {}
         # images found complete at their destination (typed in PlanPhase), and (host, digest) -> a
         # repository whose complete image lists that blob: where a blob a previous run finished can
         # be mounted from
@@ -112,6 +117,8 @@ class Copier(PlanPhase):
         self._hints: dict[tuple[str, str], str] = {}
         # (host, digest) -> the plan of the first image of the mapping that needs the blob there
         self._owners = {}
+        # the one copy of each blob descriptor the plans list (see PlannedManifest), while planning
+        self._descriptors = {}
         # (host, digest) whose upload into its owner's repository failed: the other images no
         # longer wait on the owner (no fresh owner upload, with its retries, per image)
         self._owner_failed: set[tuple[str, str]] = set()
@@ -166,7 +173,8 @@ class Copier(PlanPhase):
             # gets the threads of both pools (the registry pool is sized for that many).
             planners = self.options.parallel_images + self.options.parallel_layers
             with ThreadPoolExecutor(planners, thread_name_prefix="airgap-plan") as planning:
-                plans = self._wait_all([planning.submit(self._phase1, e, r) for e, r in zip(entries, results)])
+                plans = self._each(planning, self._phase1, zip(entries, results), planners)
+            self._descriptors.clear()  # the plans hold theirs until their phase 2
             with ThreadPoolExecutor(self.options.parallel_images, thread_name_prefix="airgap-image") as images:
                 if not self.options.dry_run:
                     self._probe_owners([p for p in plans if p is not None])
@@ -175,7 +183,8 @@ class Copier(PlanPhase):
                     except Exception:  # noqa: BLE001 - hints only: without them, blobs are uploaded
                         pass
                     self._announce_planned_bytes(plans)
-                    self._wait_all([images.submit(self._phase2, p) for p in plans if p is not None])
+                    self._each(images, self._copy_image, ((p,) for p in plans if p is not None),
+                               self.options.parallel_images)
         except KeyboardInterrupt as exc:
             self._interrupt(exc)
             raise
@@ -197,26 +206,60 @@ class Copier(PlanPhase):
             self._stop.set()
             self._interrupted.set()
 
-    def _wait_all(self, futures: list[Future]) -> list:
-        """Results of ``futures``; when interrupted while waiting, the queued ones are cancelled
-        (before the executor's exit waits for the running ones, which stop at their next chunk)."""
+    def _each(self, executor: ThreadPoolExecutor, fn: Callable, calls: Iterable[tuple], workers: int) -> list:
+        """``fn(*args)`` for each ``args`` of ``calls`` in ``executor``, the results in order.
+
+        At most twice ``workers`` calls are queued or running at a time: a phase holds a few
+        futures, not one per image of the mapping. When interrupted while waiting, no more calls
+        are submitted and the queued ones are cancelled (before the executor's exit waits for the
+        running ones, which stop at their next chunk)."""
+        results: list = []
+        failures: list[tuple[int, BaseException]] = []
+        inflight: dict[int, Future] = {}
+        width = 2 * workers
+        slots = threading.Semaphore(width)
+        guard = threading.Lock()
+
+        def settle(index: int, future: Future) -> None:
+            with guard:
+                inflight.pop(index, None)
+                if not future.cancelled():
+                    if future.exception() is not None:
+                        failures.append((index, future.exception()))
+                    else:
+                        results[index] = future.result()
+            slots.release()
+
         try:
-            return [future.result() for future in futures]
+            for index, args in enumerate(calls):
+                slots.acquire()
+                with guard:
+                    results.append(None)
+                    future = executor.submit(fn, *args)
+                    inflight[index] = future
+                future.add_done_callback(functools.partial(settle, index))
+            for _slot in range(width):  # every slot back: every call has ended
+                slots.acquire()
         except KeyboardInterrupt as exc:
             self._interrupt(exc)
-            for future in futures:
+            with guard:
+                queued = list(inflight.values())
+            for future in queued:
                 future.cancel()
             raise
+        if failures:
+            raise min(failures, key=lambda failure: failure[0])[1]
+        return results
 
     def _report(self, results: list[ImageResult], elapsed: float) -> CopyReport:
         report = CopyReport(images=results, elapsed=elapsed, retries=self._retries)
         needed: set[tuple[str, str]] = set()
         for key, repos in self._blobs.items():
-            for future in repos.values():
-                if not future.done() or future.exception() is not None:
+            for value in repos.values():
+                outcome = landed(value)
+                if outcome is None:
                     continue
                 needed.add(key)
-                outcome: BlobOutcome = future.result()
                 report.bytes_sent += outcome.bytes_sent
                 if outcome.kind == "uploaded":
                     report.blobs_uploaded += 1
@@ -260,6 +303,13 @@ class Copier(PlanPhase):
             self.progress.image_finished(result)
 
     # --- phase 2: transfer and verify -------------------------------------------------------
+
+    def _copy_image(self, plan: ImagePlan) -> None:
+        """Phase 2 of one image, then drop its manifests (the report needs only its result)."""
+        try:
+            self._phase2(plan)
+        finally:
+            plan.release()
 
     def _phase2(self, plan: ImagePlan) -> None:
         entry, result = plan.entry, plan.result
@@ -318,7 +368,7 @@ class Copier(PlanPhase):
         """A future that completes when ``blob`` is present in the destination repository."""
         host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
         key = (host, blob.digest)
-        owner = id(plan.result)
+        owner = plan.owner
         with self._lock:
             first = None if key in self._owner_failed else self._owners.get(key)
         if first is not None and first.entry.dest.repository != repo:
@@ -328,27 +378,33 @@ class Copier(PlanPhase):
         with self._lock:
             self._sizes[key] = blob.size
             repos = self._blobs.setdefault(key, {})
-            future = repos.get(repo)
-            if future is not None:
-                return future
-            future = Future()
+            known = repos.get(repo)
+            if isinstance(known, Future):
+                return known
+            if known is not None:
+                done: Future = Future()
+                done.set_result(known)
+                return done
+            future: Future = Future()
             repos[repo] = future
             mount_from = None
             pending = None
-            for other, other_future in repos.items():
+            for other, other_value in repos.items():
                 if other == repo:
                     continue
-                if other_future.done():
-                    if other_future.exception() is None:
+                if not isinstance(other_value, Future) or other_value.done():
+                    if landed(other_value) is not None:
                         mount_from = other
                         break
                 elif pending is None:
-                    pending = (other, other_future)
+                    pending = (other, other_value)
             probe = self._probes.get((host, repo, blob.digest))
             if mount_from is None and pending is None:
                 mount_from = self._hints.get(key)
-        known_missing = probe is not None and probe.done() and probe.exception() is None and not probe.result()
-        future.add_done_callback(lambda f: self._forget_failure(key, repo, f))
+        if isinstance(probe, Future):
+            probe = probe.result() if probe.done() and probe.exception() is None else None
+        known_missing = probe is False
+        future.add_done_callback(lambda f: self._settle(key, repo, f))
 
         def job(from_repo: str | None) -> Callable[[], BlobOutcome]:
             return lambda: self._put_blob(plan, blob, from_repo, known_missing, owner)
@@ -367,10 +423,15 @@ class Copier(PlanPhase):
             self._submit_blob_job(job(plan.entry.source.repository if same_host else None), future)
         return future
 
-    def _forget_failure(self, key: tuple[str, str], repo: str, future: Future) -> None:
-        """A failed blob is dropped from the table, so a later image tries it again (in its own
-        repository when it was the owner's that failed)."""
+    def _settle(self, key: tuple[str, str], repo: str, future: Future) -> None:
+        """A blob made present leaves its outcome in the table instead of its future. A failed
+        blob is dropped from the table, so a later image tries it again (in its own repository
+        when it was the owner's that failed)."""
         if future.exception() is None:
+            with self._lock:
+                repos = self._blobs.get(key)
+                if repos is not None and repos.get(repo) is future:
+                    repos[repo] = future.result()
             return
         with self._lock:
             first = self._owners.get(key)

@@ -20,15 +20,22 @@ A source that is a single manifest is copied as is.
 Blobs that sit only in the repositories of images found present (left alone without reading
 their blobs) are located after the barrier by reading those images' manifests from the
 destination, within a budget, only when something would otherwise be uploaded.
+
+Every plan is held from phase 1 to its phase 2, so a plan keeps only what phase 2 needs of its
+manifests (:class:`PlannedManifest`: bytes, media type, digest, blobs; not the parsed document)
+and drops them once its phase 2 has run (:meth:`ImagePlan.release`). The probe table keeps a
+probe's answer, not its future, once it is known.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import BlobOutcome, CopyOptions, ImageResult
@@ -37,6 +44,42 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import D
 
 # An index nested deeper than this is refused (a loop in a hostile or broken registry).
 _MAX_DEPTH = 4
+
+# The outcome of a blob a probe found in place (the blob table's value: no one did the work).
+_PRESENT = BlobOutcome("present")
+
+
+def landed(value: Future | BlobOutcome | None) -> BlobOutcome | None:
+    """The outcome of a value of the blob table when the blob is present there: the table holds
+    a future while the blob is being made present, its outcome once it is."""
+    if isinstance(value, BlobOutcome):
+        return value
+    if value is not None and value.done() and value.exception() is None:
+        return value.result()
+    return None
+
+
+class PlannedManifest(Manifest):
+    """A manifest as a plan holds it until its phase 2: its exact bytes, media type, digest and
+    blobs (config first, then layers), without the parsed document (parsed again if asked for).
+
+    ``shared`` maps each blob descriptor to the run's one copy of it (equal descriptors: same
+    media type, digest and size), so a base layer that every image lists is held once."""
+
+    def __init__(self, manifest: Manifest, shared: dict[Descriptor, Descriptor]):
+        super().__init__(raw=manifest.raw, media_type=sys.intern(manifest.media_type), digest=manifest.digest)
+        blobs = []
+        for blob in manifest.blobs:
+            known = shared.get(blob)
+            if known is None:
+                known = replace(blob, media_type=sys.intern(blob.media_type))
+                shared[known] = known
+            blobs.append(known)
+        self._blob_list = tuple(blobs)
+
+    @property
+    def blobs(self) -> list[Descriptor]:
+        return list(self._blob_list)
 
 
 @dataclass
@@ -47,10 +90,32 @@ class ImagePlan:
     result: ImageResult
     src: Any
     dst: Any
-    top: Manifest
+    # what goes under the tag; None once released
+    top: Manifest | None
     started: float = 0.0
-    # manifests to push, children first, the top one last
+    # manifests to push, children first, the top one last; empty once released
     manifests: list[Manifest] = field(default_factory=list)
+    # id() of ``result``: the owner of the BlobOutcomes of the work done for this image (one int
+    # for all of them)
+    owner: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.owner = id(self.result)
+
+    def compact(self, shared: dict[Descriptor, Descriptor]) -> None:
+        """Keep of each manifest only what phase 2 reads (:class:`PlannedManifest`); ``top``
+        stays one of ``manifests``."""
+        planned = [m if isinstance(m, PlannedManifest) else PlannedManifest(m, shared) for m in self.manifests]
+        for old, new in zip(self.manifests, planned):
+            if old is self.top:
+                self.top = new
+        self.manifests = planned
+
+    def release(self) -> None:
+        """Drop the manifests once phase 2 has run: the run still holds the plan of a blob's
+        owner (for the mounts of later images), never its manifests."""
+        self.manifests = []
+        self.top = None
 
 
 @dataclass
@@ -78,12 +143,13 @@ class PlanPhase:
     _pattern: re.Pattern | None
     _lock: threading.Lock
     _stop: threading.Event
-    _blobs: dict[tuple[str, str], dict[str, Future]]
+    _blobs: dict[tuple[str, str], dict[str, Future | BlobOutcome]]
     _sizes: dict[tuple[str, str], int]
-    _probes: dict[tuple[str, str, str], Future]
+    _probes: dict[tuple[str, str, str], Future | bool]
     _present: list[_Present]
     _hints: dict[tuple[str, str], str]
     _owners: dict[tuple[str, str], ImagePlan]
+    _descriptors: dict[Descriptor, Descriptor]
 
     # --- per image ------------------------------------------------------------------------
 
@@ -137,6 +203,8 @@ class PlanPhase:
             plan = ImagePlan(entry=entry, result=result, src=src, dst=dst, top=top, started=started)
             stage = "planning"
             self._collect(plan, top, depth=0)
+            with self._lock:
+                plan.compact(self._descriptors)
             if self.options.dry_run:
                 stage = "checking the destination's blobs"
                 missing = self._probe_blobs(plan)
@@ -228,30 +296,43 @@ class PlanPhase:
         other repositories that need it, so that what a killed run left there is mounted rather
         than sent again when the owner changed (the mapping changed, or the former owner failed
         phase 1); a first run into an empty target keeps one probe per blob. A probe that fails
-        is only a lost hint: phase 2 HEADs again before uploading."""
-        owned: dict[tuple[str, str], Future] = {}
-        needs: list[tuple[ImagePlan, Descriptor]] = []
+        is only a lost hint: phase 2 HEADs again before uploading.
+
+        At most a few probes per blob thread are in flight (queued or running) at a time, so the
+        barrier does not hold a future per blob of the mapping."""
+        found: dict[tuple[str, str], bool | None] = {}
+        inflight: deque[tuple[tuple[str, str], Future]] = deque()
+        window = 4 * self.options.parallel_layers
         for plan in plans:
             host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
             for manifest in plan.manifests:
                 for blob in manifest.blobs:
-                    needs.append((plan, blob))
+                    key = (host, blob.digest)
                     with self._lock:
-                        if (host, blob.digest) in self._owners:
+                        if key in self._owners:
                             continue
-                        self._owners[(host, blob.digest)] = plan
-                    owned[(host, blob.digest)] = self._probe(plan.dst, host, repo, blob)
-        found = {key: self._probe_result(future) for key, future in owned.items()}
+                        self._owners[key] = plan
+                    inflight.append((key, self._probe(plan.dst, host, repo, blob)))
+                    while len(inflight) > window:
+                        done_key, future = inflight.popleft()
+                        found[done_key] = self._probe_result(future)
+        for done_key, future in inflight:
+            found[done_key] = self._probe_result(future)
+        inflight.clear()
         with self._lock:
             rerun = any(found.values()) or bool(self._present)
         if not rerun:
             return
-        others = []
-        for plan, blob in needs:
+        others: deque[Future] = deque()
+        for plan in plans:
             host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
-            key = (host, blob.digest)
-            if key in found and not found[key] and self._owners[key].entry.dest.repository != repo:
-                others.append(self._probe(plan.dst, host, repo, blob))
+            for manifest in plan.manifests:
+                for blob in manifest.blobs:
+                    key = (host, blob.digest)
+                    if key in found and not found[key] and self._owners[key].entry.dest.repository != repo:
+                        others.append(self._probe(plan.dst, host, repo, blob))
+                        while len(others) > window:
+                            self._probe_result(others.popleft())
         for future in others:
             self._probe_result(future)
 
@@ -264,19 +345,23 @@ class PlanPhase:
             return None
 
     def _probe(self, dst, host: str, repo: str, blob: Descriptor) -> Future:
+        """A future for whether ``blob`` is in ``repo`` (one HEAD per (host, repo, digest) in the
+        run); the table keeps the answer instead of the future once it is known."""
         key = (host, repo, blob.digest)
         with self._lock:
             self._sizes[(host, blob.digest)] = blob.size
-            future = self._probes.get(key)
-            if future is not None:
-                return future
-            repos = self._blobs.get((host, blob.digest), {})
-            known = repos.get(repo)
-            future = Future()
+            known = self._probes.get(key)
+            if isinstance(known, Future):
+                return known
+            if known is None and landed(self._blobs.get((host, blob.digest), {}).get(repo)) is not None:
+                known = self._probes[key] = True
+            if known is not None:
+                answered: Future = Future()
+                answered.set_result(known)
+                return answered
+            future: Future = Future()
             self._probes[key] = future
-        if known is not None and known.done() and known.exception() is None:
-            future.set_result(True)
-            return future
+        future.add_done_callback(lambda f: self._keep_answer(key, f))
 
         def job() -> bool:
             size = dst.blob_size(repo, blob.digest)
@@ -288,11 +373,18 @@ class PlanPhase:
         self._submit_blob_job(job, future)
         return future
 
-    def _record_present(self, host: str, repo: str, digest: str) -> None:
-        done: Future = Future()
-        done.set_result(BlobOutcome("present"))
+    def _keep_answer(self, key: tuple[str, str, str], future: Future) -> None:
+        """A probe that answered leaves its answer in the table (a failed one keeps its future,
+        whose exception the images of a dry run that share it report)."""
+        if future.exception() is not None:
+            return
         with self._lock:
-            self._blobs.setdefault((host, digest), {}).setdefault(repo, done)
+            if self._probes.get(key) is future:
+                self._probes[key] = bool(future.result())
+
+    def _record_present(self, host: str, repo: str, digest: str) -> None:
+        with self._lock:
+            self._blobs.setdefault((host, digest), {}).setdefault(repo, _PRESENT)
 
     # --- after the barrier: what phase 2 can mount, and how much it will send --------------
 
