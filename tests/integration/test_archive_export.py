@@ -24,11 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import copier as copier_module
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive import format as fmt
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.writer import BLOCK, END_OF_ARCHIVE, padded
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.settings import ArchiveSettings
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import MappingMirrorRequest, TransferSettings
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import BlobOutcome
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.settings import ConnectionSettings
 from tests.support.driver import signal_when, start_driver
@@ -279,9 +281,18 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
 
 
 def test_planned_images_are_archived_while_another_is_still_being_planned(image_cache, plain_registry,
-                                                                          fault_proxy_factory, tmp_path):
+                                                                          fault_proxy_factory, tmp_path, monkeypatch):
     """The export streams an image's blobs as soon as that image is planned: the source holding
-    back one image's manifest does not hold back the others' blobs."""
+    back one image's manifest does not hold back the others' blobs. Once archived, a blob's entry
+    in the run's table is its outcome, not a future."""
+    copiers = []
+    real_run = copier_module.ArchiveCopier.run
+
+    def run(self, entries):
+        copiers.append(self)
+        return real_run(self, entries)
+
+    monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=83)
     push_image_set(images, plain_registry, "src-arch-early")
@@ -309,6 +320,9 @@ def test_planned_images_are_archived_while_another_is_still_being_planned(image_
     assert rule.fired == 1
     assert archived_while_held, "no blob of the planned images was fetched until the last image was planned"
     assert not result["failures"] and len(result["archived"]) == 3, result
+    table = copiers[-1]._archiving
+    assert set(table) == set(images.blob_sizes)
+    assert all(isinstance(outcome, BlobOutcome) and outcome.kind == "uploaded" for outcome in table.values())
     layout = extract(directory, tmp_path / "layout")
     for image, line in zip(images.images, lines_for(images, source.host, "src-arch-early")):
         assert "sha256:" + hashlib.sha256(oci_raw(layout, line.split("=")[1])).hexdigest() == image.digest

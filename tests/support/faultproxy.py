@@ -264,8 +264,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(action, Status):
             for piece in self._body_pieces():
                 count(len(piece))
+            proxy._log(method, target, action.code)  # before the reply: a client that saw it finds it logged
             self._send_status(action)
-            proxy._log(method, target, action.code)
             return
 
         if isinstance(action, Hold):
@@ -300,8 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
             upstream.close()
             # The client's request may be half read: this connection cannot carry another.
             self.close_connection = True
-            self._send_status(status(502, body=f"fault proxy: upstream failed: {exc}\n"))
             proxy._log(method, target, 502)
+            self._send_status(status(502, body=f"fault proxy: upstream failed: {exc}\n"))
             return
 
         if counts_upload and method in ("PUT", "POST"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ImageEntry
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.results import BlobOutcome
@@ -68,7 +68,9 @@ class ArchiveCopier(Copier):
 
     def _reset(self) -> None:
         super()._reset()
-        self._archiving: Dict[str, Future] = {}
+        # digest -> Future[BlobOutcome] while being archived, then the BlobOutcome (a future, with
+        # its lock and condition, per blob of the run would make memory grow with the images)
+        self._archiving: Dict[str, Union[Future, BlobOutcome]] = {}
         # what the run archived: id(ImageResult) -> entry, plus the history's bookkeeping
         self.archived: Dict[int, ImageEntry] = {}
         self.shipped: Dict[str, Set[Tuple[str, int, str]]] = {}
@@ -161,11 +163,15 @@ class ArchiveCopier(Copier):
         """A future that completes once ``blob`` is in the archive or left out by the history."""
         owner = id(plan.result)
         with self._lock:
-            future = self._archiving.get(blob.digest)
-            if future is not None:
-                return future
-            if self.writer.has(blob.digest) or self._left_out(plan, blob) is not None:
+            known = self._archiving.get(blob.digest)
+            if isinstance(known, Future):
+                return known
+            if known is not None:  # archived earlier in this run: its outcome names the image that wrote it
                 done: Future = Future()
+                done.set_result(known)
+                return done
+            if self.writer.has(blob.digest) or self._left_out(plan, blob) is not None:
+                done = Future()
                 done.set_result(BlobOutcome("present", 0, owner))
                 return done
             future = Future()
@@ -174,16 +180,19 @@ class ArchiveCopier(Copier):
             self._announced.add(blob.digest)
         if announce:
             self.progress.add_planned(blob.size)
-        future.add_done_callback(lambda f: self._forget(blob.digest, f))
+        future.add_done_callback(lambda f: self._settle(blob.digest, f))
         self._submit_blob_job(lambda: self._write_blob(plan, blob, owner), future)
         return future
 
-    def _forget(self, digest: str, future: Future) -> None:
-        """A blob that failed is dropped from the table, so a later image tries it again."""
-        if future.exception() is None:
-            return
+    def _settle(self, digest: str, future: Future) -> None:
+        """A blob archived leaves its outcome in the table instead of its future; a blob that
+        failed is dropped from it, so a later image tries it again."""
         with self._lock:
-            if self._archiving.get(digest) is future:
+            if self._archiving.get(digest) is not future:
+                return
+            if not future.cancelled() and future.exception() is None:
+                self._archiving[digest] = future.result()
+            else:
                 del self._archiving[digest]
 
     def _write_blob(self, plan, blob: Descriptor, owner: int) -> BlobOutcome:
