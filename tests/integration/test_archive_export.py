@@ -293,6 +293,14 @@ def test_planned_images_are_archived_while_another_is_still_being_planned(image_
         return real_run(self, entries)
 
     monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
+    jobs = []
+    real_submit = copier_module.ArchiveCopier._submit_blob_job
+
+    def submit(self, job, future):
+        jobs.append(future)
+        return real_submit(self, job, future)
+
+    monkeypatch.setattr(copier_module.ArchiveCopier, "_submit_blob_job", submit)
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=83)
     push_image_set(images, plain_registry, "src-arch-early")
@@ -322,10 +330,72 @@ def test_planned_images_are_archived_while_another_is_still_being_planned(image_
     assert not result["failures"] and len(result["archived"]) == 3, result
     table = copiers[-1]._archiving
     assert set(table) == set(images.blob_sizes)
+    # one job per blob: no owner probe (of the registry copy) waits in the blob threads' queue
+    assert len(jobs) == len(images.blob_sizes)
     assert all(isinstance(outcome, BlobOutcome) and outcome.kind == "uploaded" for outcome in table.values())
     layout = extract(directory, tmp_path / "layout")
     for image, line in zip(images.images, lines_for(images, source.host, "src-arch-early")):
         assert "sha256:" + hashlib.sha256(oci_raw(layout, line.split("=")[1])).hexdigest() == image.digest
+
+
+def test_stopped_at_a_failure_the_export_fetches_no_blob_it_had_queued(image_cache, plain_registry,
+                                                                        fault_proxy_factory, tmp_path, monkeypatch):
+    """continue_on_error false: once an image fails, the blobs phase 1 queued for the others are
+    not fetched; those images are cancelled, not failed."""
+    copiers = []
+    real_run = copier_module.ArchiveCopier.run
+
+    def run(self, entries):
+        copiers.append(self)
+        return real_run(self, entries)
+
+    monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
+    jobs = []
+    real_submit = copier_module.ArchiveCopier._submit_blob_job
+
+    def submit(self, job, future):
+        jobs.append(future)
+        return real_submit(self, job, future)
+
+    monkeypatch.setattr(copier_module.ArchiveCopier, "_submit_blob_job", submit)
+    images = image_cache.image_set(count=2, platforms=("linux/amd64",), shared_layers=1,
+                                   shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=84)
+    push_image_set(images, plain_registry, "src-arch-stop")
+    source = fault_proxy_factory(plain_registry)
+    released, failing = threading.Event(), threading.Event()
+    # the one blob thread busy with a blob when the bad line fails, and more blobs queued behind it
+    blob_rule = source.add_rule(hold(released), method="GET", path="/blobs/", count=1)
+    source.add_rule(hold(failing), method="GET", path="/absent/manifests/", count=1)
+    bad = f"{source.host}/src-arch-stop/absent:v1={TARGET}/absent:v1"
+    lines = lines_for(images, source.host, "src-arch-stop") + [bad]
+
+    def blob_gets():
+        return [path for method, path, _status in list(source.log) if method == "GET" and "/blobs/" in path]
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(export, lines, [source], tmp_path / "export", continue_on_error=False,
+                              parallel_images=1, parallel_layers=1)
+        try:
+            deadline = time.monotonic() + 30
+            while not blob_rule.fired and time.monotonic() < deadline:
+                time.sleep(0.05)
+            failing.set()
+            while not (copiers and copiers[-1]._stop.is_set()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stopped_while_held = bool(copiers) and copiers[-1]._stop.is_set() and blob_rule.fired == 1
+            queued_at_stop = len(jobs)
+        finally:
+            failing.set()
+            released.set()
+        result = running.result()
+    assert stopped_while_held
+    assert queued_at_stop <= 2  # phase 1 runs at most 2 x parallel_layers blobs ahead
+    assert len(blob_gets()) == 1, blob_gets()  # only the one in flight when the run stopped
+    errors = {f["source"] if "source" in f else f["text"]: f["error"] for f in result["failures"]}
+    assert any("absent" in key for key in errors), errors
+    cancelled = [e for k, e in errors.items() if "absent" not in k]
+    assert len(cancelled) == 2 and all("continue_on_error is false" in e for e in cancelled), errors
+    assert result["summary"]["archived"] == 0 and result["summary"]["blobs_written"] <= 1, result["summary"]
 
 
 def test_second_export_holds_only_the_new_version(image_cache, plain_registry, tmp_path):

@@ -11,10 +11,14 @@ to that registry is left out. Phase 2 streams each missing blob from the source 
 :class:`.writer.ArchiveWriter`, once per run whatever the number of images that share it, then
 writes the image's manifests, children first.
 
-An archive has no owners to probe and nothing to mount from, so the export does not wait for
-the whole plan: each image's blobs start streaming as soon as phase 1 has planned that image,
-while the others are still being planned (phase 2 then waits for them and writes the manifests,
-after all of an image's blobs are in). A dry run (check mode) only plans.
+An archive has no owners to probe and nothing to mount from (the owner probes of the registry
+copy are skipped), so the export does not wait for the whole plan: each image's blobs start
+streaming as soon as phase 1 has planned that image, while the others are still being planned,
+up to ``2 x parallel_layers`` blobs ahead (what did not get a place then starts in phase 2, so
+memory does not grow with the mapping). Phase 2 waits for an image's blobs and writes its
+manifests once all of them are in. A blob started early is not fetched once the run stops
+(``continue_on_error: false`` after a failure, or an interrupt). A dry run (check mode) only
+plans.
 
 Sources are read in parallel (``parallel_layers`` blob threads), each blob written into the
 place the writer reserved for it as it arrives: a blob of up to 1 MiB is read whole first (its
@@ -37,6 +41,8 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
 
 # Descriptor media type of what HistoryTarget answers: only its digest is read.
 _UNKNOWN = "application/octet-stream"
+# How many blobs per blob thread phase 1 may start ahead of phase 2.
+_EARLY_AHEAD = 2
 
 
 class HistoryTarget:
@@ -84,6 +90,8 @@ class ArchiveCopier(Copier):
         self._record_lock = threading.Lock()
         # digests whose bytes were added to the progress's planned total (once each)
         self._announced: Set[str] = set()
+        # blobs started by phase 1 and not done yet, at most _EARLY_AHEAD x parallel_layers
+        self._early = threading.BoundedSemaphore(_EARLY_AHEAD * max(1, self.options.parallel_layers))
 
     # --- phase 1 hooks ----------------------------------------------------------------------
 
@@ -93,13 +101,21 @@ class ArchiveCopier(Copier):
     def _locate(self, plans) -> None:
         """Nothing to mount from in an archive."""
 
+    def _probe_owners(self, plans) -> None:
+        """No owners in an archive: a blob is written once, wherever the history leaves it out."""
+
     def _phase1(self, entry, result):
-        """Plan the image, then start archiving its blobs at once (see the module docstring)."""
+        """Plan the image, then start archiving its blobs while there is room ahead (see the
+        module docstring); phase 2 starts the others."""
         plan = super()._phase1(entry, result)
-        if plan is not None and not self._stop.is_set():
-            for manifest in plan.manifests:
-                for blob in manifest.blobs:
-                    self._archive_blob(plan, blob)
+        if plan is None:
+            return None
+        for manifest in plan.manifests:
+            for blob in manifest.blobs:
+                if self._stop.is_set() or not self._early.acquire(blocking=False):
+                    return plan
+                future = self._archive_blob(plan, blob)
+                future.add_done_callback(lambda _f: self._early.release())
         return plan
 
     def _announce_planned_bytes(self, plans: list) -> None:
@@ -148,6 +164,10 @@ class ArchiveCopier(Copier):
                 self.shipped_images.setdefault(host, {})[f"{entry.dest.repository}:{entry.dest.tag}"] = plan.top.digest
                 self.archived[id(result)] = image
             result.status = "copied"
+        except _Aborted:
+            if not self._interrupted.is_set():  # (an interrupt: run() marks it cancelled)
+                self._cancel(result)  # its blobs were not fetched: the run stopped at another image's failure
+                return
         except Exception as exc:  # noqa: BLE001 - one image's failure must not stop the others
             self._fail(entry, result, exc, stage)
         self._finish(result, plan.started)
@@ -198,6 +218,8 @@ class ArchiveCopier(Copier):
     def _write_blob(self, plan, blob: Descriptor, owner: int) -> BlobOutcome:
         if self._interrupted.is_set():
             raise _Aborted(f"blob {blob.digest}: not started, the run was interrupted")
+        if self._stop.is_set():  # continue_on_error false and an image failed: what is queued is not needed
+            raise _Aborted(f"blob {blob.digest}: not started, the run stopped at the first failure")
         writer = self.writer
         if blob.size <= SMALL_BLOB:
             with self._source(plan, blob) as chunks:

@@ -150,7 +150,7 @@ class JournalFile:
 def sync_in_background(ref) -> None:
     """The body of an ArchiveWriter's background thread (``ref``: a weak reference to it): its
     journal synced when nothing completed for ``sync_interval``, until it is closed (or dropped
-    unclosed: the thread holds no reference between its checks)."""
+    unclosed: the thread holds no reference between its checks), or until a sync fails."""
     while True:
         writer = ref()
         if writer is None:
@@ -165,5 +165,5 @@ def sync_in_background(ref) -> None:
         try:
             writer.sync_if_due()
         except Exception:  # noqa: BLE001 - the lines stay pending: the next sync (close at the latest) raises
-            pass
+            return  # a failing disk is not fsynced again every second: the writers' own syncs go on
         del writer
