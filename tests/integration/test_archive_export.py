@@ -339,7 +339,7 @@ def test_planned_images_are_archived_while_another_is_still_being_planned(image_
 
 
 def test_stopped_at_a_failure_the_export_fetches_no_blob_it_had_queued(image_cache, plain_registry,
-                                                                        fault_proxy_factory, tmp_path, monkeypatch):
+                                                                       fault_proxy_factory, tmp_path, monkeypatch):
     """continue_on_error false: once an image fails, the blobs phase 1 queued for the others are
     not fetched; those images are cancelled, not failed."""
     copiers = []
