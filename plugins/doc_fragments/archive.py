@@ -27,9 +27,9 @@ options:
         Run again with the same plan after it completed and nothing changed, it changes nothing.
         Otherwise an export replaces the previous one in the same directory, so carry (or move
         away) the archives first.
-      - An export is written whole by one host. Used with O(archive_dir), C(shard_count) above 1 (an
-        option of M(airgap.operatorhub.image_mirror_from_mapping) that splits a mirror to a registry
-        between hosts) is refused; give each host its own mapping file and O(archive_dir) instead.
+      - An export is written whole by one host. With O(archive_dir), O(shard_count) above 1 (which
+        splits a mirror to a registry between hosts) is refused; give each host its own mapping file
+        and O(archive_dir) instead.
     type: path
   archive_size:
     description:
@@ -53,4 +53,4 @@ options:
 """
 
     # archive_export: the same text, archive_dir required (written once, above)
-    EXPORT = DOCUMENTATION.replace("    type: path\n", "    type: path\n    required: true\n", 1)
+    EXPORT = DOCUMENTATION.replace("\n  archive_dir:\n", "\n  archive_dir:\n    required: true\n", 1)
