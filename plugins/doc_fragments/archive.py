@@ -27,7 +27,7 @@ options:
         Run again with the same plan after it completed and nothing changed, it changes nothing.
         Otherwise an export replaces the previous one in the same directory, so carry (or move
         away) the archives first.
-      - An export is written whole by one host. With O(archive_dir), O(shard_count) above 1 (which
+      - An export is written whole by one host. With O(archive_dir), C(shard_count) above 1 (which
         splits a mirror to a registry between hosts) is refused; give each host its own mapping file
         and O(archive_dir) instead.
     type: path
