@@ -20,6 +20,7 @@ import tarfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -280,27 +281,32 @@ def test_killed_export_resumes_without_fetching_finished_blobs(image_cache, plai
            f"docker://{plain_registry.host}/archive-resume/app2:v1")
 
 
+@pytest.fixture
+def watched(monkeypatch):
+    """The ArchiveCopier of each export run in this process, and the futures of the blob jobs
+    submitted to its blob threads."""
+    seen = SimpleNamespace(copiers=[], jobs=[])
+    real_run, real_submit = copier_module.ArchiveCopier.run, copier_module.ArchiveCopier._submit_blob_job
+
+    def run(self, entries):
+        seen.copiers.append(self)
+        return real_run(self, entries)
+
+    def submit(self, job, future):
+        seen.jobs.append(future)
+        return real_submit(self, job, future)
+
+    monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
+    monkeypatch.setattr(copier_module.ArchiveCopier, "_submit_blob_job", submit)
+    return seen
+
+
 def test_planned_images_are_archived_while_another_is_still_being_planned(image_cache, plain_registry,
-                                                                          fault_proxy_factory, tmp_path, monkeypatch):
+                                                                          fault_proxy_factory, tmp_path, watched):
     """The export streams an image's blobs as soon as that image is planned: the source holding
     back one image's manifest does not hold back the others' blobs. Once archived, a blob's entry
     in the run's table is its outcome, not a future."""
-    copiers = []
-    real_run = copier_module.ArchiveCopier.run
-
-    def run(self, entries):
-        copiers.append(self)
-        return real_run(self, entries)
-
-    monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
-    jobs = []
-    real_submit = copier_module.ArchiveCopier._submit_blob_job
-
-    def submit(self, job, future):
-        jobs.append(future)
-        return real_submit(self, job, future)
-
-    monkeypatch.setattr(copier_module.ArchiveCopier, "_submit_blob_job", submit)
+    copiers, jobs = watched.copiers, watched.jobs
     images = image_cache.image_set(count=3, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=83)
     push_image_set(images, plain_registry, "src-arch-early")
@@ -339,25 +345,10 @@ def test_planned_images_are_archived_while_another_is_still_being_planned(image_
 
 
 def test_stopped_at_a_failure_the_export_fetches_no_blob_it_had_queued(image_cache, plain_registry,
-                                                                       fault_proxy_factory, tmp_path, monkeypatch):
+                                                                       fault_proxy_factory, tmp_path, watched):
     """continue_on_error false: once an image fails, the blobs phase 1 queued for the others are
     not fetched; those images are cancelled, not failed."""
-    copiers = []
-    real_run = copier_module.ArchiveCopier.run
-
-    def run(self, entries):
-        copiers.append(self)
-        return real_run(self, entries)
-
-    monkeypatch.setattr(copier_module.ArchiveCopier, "run", run)
-    jobs = []
-    real_submit = copier_module.ArchiveCopier._submit_blob_job
-
-    def submit(self, job, future):
-        jobs.append(future)
-        return real_submit(self, job, future)
-
-    monkeypatch.setattr(copier_module.ArchiveCopier, "_submit_blob_job", submit)
+    copiers, jobs = watched.copiers, watched.jobs
     images = image_cache.image_set(count=2, platforms=("linux/amd64",), shared_layers=1,
                                    shared_layer_size=64 * 1024, own_layer_size=64 * 1024, seed=84)
     push_image_set(images, plain_registry, "src-arch-stop")
