@@ -28,11 +28,15 @@ description:
     written to O(report_file) when one is given.
 author:
   - airgap.operatorhub maintainers (@airgap-operatorhub)
+options:
+  archive_dir:
+    # the rest of this option is the archive fragment's
+    required: true
 extends_documentation_fragment:
   - airgap.operatorhub.registry
   - airgap.operatorhub.copy
   - airgap.operatorhub.mapping
-  - airgap.operatorhub.archive.export
+  - airgap.operatorhub.archive
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
