@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,7 +23,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.mapping
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.progress import Progress
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.tags import digest_tag
-from tests.support.faultproxy import status
+from tests.support.faultproxy import hold, status
 from tests.support.images import push_image_set
 from tests.support.registry import registry_options
 
@@ -218,6 +221,41 @@ def test_digest_source_and_two_tags_in_one_repository(image_set, plain_registry,
     # one repository, one copy of each blob
     assert report.blobs_uploaded == len(image.blobs) and report.blobs_mounted == 0
     assert report.bytes_sent == sum(image.blobs.values())
+
+
+def test_two_lines_push_the_same_manifest_into_one_repository_one_at_a_time(
+        image_set, plain_registry, registry_factory, fault_proxy_factory, skopeo_inspect):
+    """docker-registry rewrites a manifest's link in place: two lines carrying the same image into
+    one repository (a digest and a tag) must not PUT the same manifest at the same time, or one
+    reads the other's half-written link as "unknown" (MANIFEST_BLOB_UNKNOWN, seen in CI)."""
+    target = fault_proxy_factory(registry_factory())
+    image = image_set.images[0]
+    repo = image_set.pushed[image.name].split("/", 1)[1].rsplit(":", 1)[0]
+    child = image.manifests[0].digest
+    released = threading.Event()
+    held = target.add_rule(hold(released), method="PUT", path=f"/pinned/{image.name}/manifests/{child}", count=1)
+    lines = [f"{plain_registry.host}/{repo}@{image.digest}={target.host}/pinned/{image.name}",
+             f"{image_set.pushed[image.name]}={target.host}/pinned/{image.name}:also"]
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run_copy, lines, plain_registry, target, parallel_images=2)
+        try:
+            deadline = time.monotonic() + 30
+            while not held.fired and time.monotonic() < deadline:
+                time.sleep(0.02)
+            # the other line needs the same child now: give its PUT time to arrive, if it would
+            quiet_until = time.monotonic() + 2
+            while held.seen == 1 and time.monotonic() < quiet_until:
+                time.sleep(0.02)
+            second_put_while_held = held.seen > 1
+        finally:
+            released.set()
+        report = running.result()
+    assert held.fired == 1 and not second_put_while_held
+    assert held.seen == 2  # the second line pushed it too, after the first
+    assert [i.status for i in report.images] == ["copied", "copied"], [i.error for i in report.images]
+    for ref in (f"pinned/{image.name}:{digest_tag(lines[0].split('=', maxsplit=1)[0], image.digest, 'oc')}",
+                f"pinned/{image.name}:also"):
+        assert sha256(skopeo_inspect(target, ref, raw=True)) == image.digest
 
 
 def test_docker_manifest_list_to_token_registry(image_cache, plain_registry, token_registry, skopeo_inspect):

@@ -70,6 +70,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
 )
 
 
+# Locks the manifest pushes are spread over (see Copier._manifest_lock).
+_MANIFEST_STRIPES = 64
+
+
 class _Aborted(AirgapError):
     """Raised in worker threads once the run is interrupted: stops their transfer where it is."""
 
@@ -122,6 +126,8 @@ class Copier(PlanPhase):
         # (host, digest) whose upload into its owner's repository failed: the other images no
         # longer wait on the owner (no fresh owner upload, with its retries, per image)
         self._owner_failed: set[tuple[str, str]] = set()
+        # pushes of the same manifest into the same repository, one at a time (see _manifest_lock)
+        self._manifest_locks = [threading.Lock() for _dummy in range(_MANIFEST_STRIPES)]
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -332,12 +338,13 @@ class Copier(PlanPhase):
                 is_top = manifest is plan.top
                 ref = entry.dest.tag if is_top else manifest.digest
                 stage = f"pushing manifest {manifest.digest}"
-                pushed = plan.dst.put_manifest(repo, ref, manifest)
-                if pushed and pushed != manifest.digest:
-                    raise DigestMismatch(f"pushed {manifest.digest} but the registry stored {pushed}")
-                result.manifests_pushed += 1
-                stage = f"verifying manifest {manifest.digest}"
-                self._verify(plan.dst, repo, manifest.digest, entry.dest.tag if is_top else None)
+                with self._manifest_lock(entry.dest.api_host, repo, manifest.digest):
+                    pushed = plan.dst.put_manifest(repo, ref, manifest)
+                    if pushed and pushed != manifest.digest:
+                        raise DigestMismatch(f"pushed {manifest.digest} but the registry stored {pushed}")
+                    result.manifests_pushed += 1
+                    stage = f"verifying manifest {manifest.digest}"
+                    self._verify(plan.dst, repo, manifest.digest, entry.dest.tag if is_top else None)
             for future in futures.values():
                 outcome: BlobOutcome = future.result()
                 if outcome.owner != id(result) or outcome.kind == "present":
@@ -351,6 +358,14 @@ class Copier(PlanPhase):
         except Exception as exc:  # noqa: BLE001 - one image's failure must not stop the others
             self._fail(entry, result, exc, stage)
         self._finish(result, started)
+
+    def _manifest_lock(self, host: str, repo: str, digest: str) -> threading.Lock:
+        """The lock held while one manifest is pushed into one repository and checked. Two
+        lines of a mapping often carry the same image into the same repository (a digest and
+        its tags); docker-registry's filesystem storage rewrites a manifest's link in place, so
+        a concurrent PUT of the same manifest can make the other's children or its check read
+        "unknown" for a moment. Striped: constant memory, rare waits between unrelated pushes."""
+        return self._manifest_locks[hash((host, repo, digest)) % len(self._manifest_locks)]
 
     def _verify(self, dst, repo: str, digest: str, tag: str | None) -> None:
         """HEAD the pushed manifest by digest (and by tag): the registry must serve what we pushed."""
