@@ -70,7 +70,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
 )
 
 
-# Locks the manifest pushes are spread over (see Copier._manifest_lock).
+# Locks the manifest pushes are spread over (see Copier._manifest_locks_for).
 _MANIFEST_STRIPES = 64
 
 
@@ -126,7 +126,7 @@ class Copier(PlanPhase):
         # (host, digest) whose upload into its owner's repository failed: the other images no
         # longer wait on the owner (no fresh owner upload, with its retries, per image)
         self._owner_failed: set[tuple[str, str]] = set()
-        # pushes of the same manifest into the same repository, one at a time (see _manifest_lock)
+        # pushes of a manifest, and of the indexes listing it, one at a time (see _manifest_locks_for)
         self._manifest_locks = [threading.Lock() for _dummy in range(_MANIFEST_STRIPES)]
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -338,7 +338,9 @@ class Copier(PlanPhase):
                 is_top = manifest is plan.top
                 ref = entry.dest.tag if is_top else manifest.digest
                 stage = f"pushing manifest {manifest.digest}"
-                with self._manifest_lock(entry.dest.api_host, repo, manifest.digest):
+                with contextlib.ExitStack() as held:
+                    for lock in self._manifest_locks_for(entry.dest.api_host, repo, manifest):
+                        held.enter_context(lock)
                     pushed = plan.dst.put_manifest(repo, ref, manifest)
                     if pushed and pushed != manifest.digest:
                         raise DigestMismatch(f"pushed {manifest.digest} but the registry stored {pushed}")
@@ -359,13 +361,17 @@ class Copier(PlanPhase):
             self._fail(entry, result, exc, stage)
         self._finish(result, started)
 
-    def _manifest_lock(self, host: str, repo: str, digest: str) -> threading.Lock:
-        """The lock held while one manifest is pushed into one repository and checked. Two
-        lines of a mapping often carry the same image into the same repository (a digest and
-        its tags); docker-registry's filesystem storage rewrites a manifest's link in place, so
-        a concurrent PUT of the same manifest can make the other's children or its check read
-        "unknown" for a moment. Striped: constant memory, rare waits between unrelated pushes."""
-        return self._manifest_locks[hash((host, repo, digest)) % len(self._manifest_locks)]
+    def _manifest_locks_for(self, host: str, repo: str, manifest) -> list[threading.Lock]:
+        """The locks held while ``manifest`` is pushed into ``repo`` and checked: its own and its
+        children's. Two lines of a mapping often carry the same image into the same repository (a
+        digest and its tags); docker-registry's filesystem storage rewrites a manifest's link in
+        place, so a PUT of a manifest must not overlap another PUT of it, nor the PUT of an index
+        that lists it (the registry reads the children's links then, and would answer
+        MANIFEST_BLOB_UNKNOWN). Striped, taken in order: constant memory, no deadlock, rare waits
+        between unrelated pushes."""
+        digests = [manifest.digest] + [child.digest for child in manifest.children]
+        stripes = sorted({hash((host, repo, digest)) % len(self._manifest_locks) for digest in digests})
+        return [self._manifest_locks[stripe] for stripe in stripes]
 
     def _verify(self, dst, repo: str, digest: str, tag: str | None) -> None:
         """HEAD the pushed manifest by digest (and by tag): the registry must serve what we pushed."""
