@@ -67,6 +67,10 @@ class HistoryTarget:
 class ArchiveCopier(Copier):
     """Writes the images of mapping entries into ``writer``; see the module docstring."""
 
+    # the history answers for child manifests without a request: an incremental export leaves
+    # out those an earlier archive holds
+    _probe_children = True
+
     def __init__(self, pool, options, progress, writer, history):
         self.writer = writer
         self.history = history

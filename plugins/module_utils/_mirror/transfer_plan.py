@@ -8,7 +8,8 @@ would push; if so, the image is *present* and left alone. For a digest-pinned li
 ``oc adm catalog mirror`` writes) without ``filter_by_os`` that is one HEAD, without asking the
 source at all; otherwise the source manifest is read first (by digest when the line has one,
 checking that digest) and ``filter_by_os`` applied, then one HEAD. This is what makes a re-run
-cheap. For an image that is not present, read the child manifests the destination lacks. A dry
+cheap. For an image that is not present, read its child manifests from the source (a registry
+target is not asked for them: see ``PlanPhase._probe_children``). A dry
 run then HEADs every blob in the image's destination repository; a real run, after the barrier,
 HEADs each blob once per target host, in the repository of its owner (:meth:`PlanPhase._probe_owners`).
 
@@ -151,6 +152,12 @@ class PlanPhase:
     _owners: dict[tuple[str, str], ImagePlan]
     _descriptors: dict[Descriptor, Descriptor]
 
+    # Whether planning asks the destination for each child manifest of an image it lacks. Not a
+    # registry: on a first run every such HEAD misses, and the PUT of a child the registry already
+    # has costs one request like the HEAD would; a killed run's blobs are found by the owners'
+    # probes all the same. An archive's history answers without a request, so it is asked.
+    _probe_children = False
+
     # --- per image ------------------------------------------------------------------------
 
     def _destination(self, entry):
@@ -261,9 +268,10 @@ class PlanPhase:
         for child in manifest.children:
             if any(m.digest == child.digest for m in plan.manifests):
                 continue
-            there = plan.dst.head_manifest(repo, child.digest)
-            if there is not None and there.digest == child.digest:
-                continue  # pushed by an earlier run: its blobs are there too
+            if self._probe_children:
+                there = plan.dst.head_manifest(repo, child.digest)
+                if there is not None and there.digest == child.digest:
+                    continue  # pushed by an earlier run: its blobs are there too
             self._collect(plan, self._get_by_digest(plan.src, plan.entry.source.repository, child.digest), depth + 1)
         plan.manifests.append(manifest)
 
