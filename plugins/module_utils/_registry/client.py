@@ -138,8 +138,10 @@ class RegistryClient(BlobsMixin):
             scheme="http" if forced_http else None,
             foreign_tls=foreign_tls,
         )
+        # the first request waits for no longer than one exchange may take: connect, then read
         self._authenticator = Authenticator(self.host, credentials, self._transport, self._secrets,
-                                            warn_clear=self._warn_clear)
+                                            warn_clear=self._warn_clear,
+                                            first_wait=min(float(timeout), 30.0) + float(timeout))
 
     def __repr__(self) -> str:
         user = self._credentials.username if self._credentials else None
@@ -163,6 +165,10 @@ class RegistryClient(BlobsMixin):
         Returns a Response, or the urllib3 response when ``stream``; the caller checks the
         status. With ``replayable=False`` (a streamed body) nothing is retried here: transient
         failures and a 401 surface as TransientError for the caller to restart the whole operation.
+
+        Until the registry's scheme is learnt, a client with credentials sends its first request
+        alone and the others wait for its answer (``Authenticator.pass_gate``): then they send
+        credentials at once instead of each costing a 401. No lock is held while sending.
         """
         self._transport.check_reachable()
         url = self._transport.url(path_or_url)
@@ -171,71 +177,86 @@ class RegistryClient(BlobsMixin):
         attempt = 0
         auth_rounds = 0
         redirects = 0
-        while True:
-            # credentials only for the registry's own (scheme, host, port); see urls.py
-            same_host = origin(url) == own
-            request_headers = dict(headers or {})
-            sent_kind, fresh = None, False
-            if same_host:
-                auth, sent_kind, fresh = self._authenticator.headers(scope_set)
-                if auth and own[0] == "http":
-                    self._warn_clear()
-                request_headers.update(auth)
-            try:
-                response = self._transport.send(method, url, request_headers, body, stream=stream,
-                                                max_body=max_body)
-                if response.status in RETRY_STATUSES:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    cause = f"HTTP {response.status}"
+        # the first request of a client with credentials opens the gate at its first answer
+        first = origin(url) == own and self._authenticator.pass_gate()
+        try:
+            while True:
+                # credentials only for the registry's own (scheme, host, port); see urls.py
+                same_host = origin(url) == own
+                request_headers = dict(headers or {})
+                sent_kind, fresh = None, False
+                if same_host:
+                    auth, sent_kind, fresh = self._authenticator.headers(scope_set)
+                    if auth and own[0] == "http":
+                        self._warn_clear()
+                    request_headers.update(auth)
+                try:
+                    response = self._transport.send(method, url, request_headers, body, stream=stream,
+                                                    max_body=max_body)
+                    if response.status in RETRY_STATUSES:
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        cause = f"HTTP {response.status}"
+                        if stream:
+                            release_response(response)
+                        raise TransientError(cause, retry_after)
+                except TransientError as transient:
+                    if first:
+                        self._authenticator.open_gate()
+                        first = False
+                    if not replayable:
+                        raise
+                    attempt += 1
+                    self._transport.wait_or_raise(attempt, transient, method, url)
+                    continue
+                status = response.status
+                if status == 401 and same_host:
+                    data = drain_response(response) if stream else response.data
+                    challenge = parse_challenge(response.headers.get("WWW-Authenticate"))
+                    if challenge is None:
+                        raise AuthError(
+                            f"registry {self.host} answered 401 to {method} {short_url(url)} without a "
+                            "WWW-Authenticate challenge; it cannot be logged in to"
+                        )
+                    again, wanted = self._authenticator.accept_challenge(challenge, sent_kind, fresh, scope_set)
+                    if first:
+                        self._authenticator.open_gate()
+                        first = False
+                    if again and auth_rounds < 2:
+                        auth_rounds += 1
+                        scope_set = wanted
+                        if not replayable:
+                            raise TransientError("401 on a streamed request (token expired?)")
+                        continue
+                    if challenge[1].get("error") == "insufficient_scope" or (sent_kind == "bearer" and self._credentials):
+                        raise self._denied(method, url, wanted, data, 401)
+                    code = error_code(data) or "UNAUTHORIZED"
+                    raise self._authenticator.refused(f"401 {code}")
+                if first:
+                    self._authenticator.open_gate()
+                    first = False
+                if status == 401:
+                    if stream:
+                        release_response(response, drain=False)
+                    raise AuthError(
+                        f"{urlsplit(url).scheme}://{short_url(url)} asked for credentials ({method}), at an address registry "
+                        f"{self.host} named in a Location, Link or redirect; credentials are only sent to "
+                        f"{self._transport.base()} itself: fix the registry's external URL (or its proxy's)"
+                    )
+                if status in (301, 302, 303, 307, 308) and follow_redirects:
+                    location = response.headers.get("Location")
                     if stream:
                         release_response(response)
-                    raise TransientError(cause, retry_after)
-            except TransientError as transient:
-                if not replayable:
-                    raise
-                attempt += 1
-                self._transport.wait_or_raise(attempt, transient, method, url)
-                continue
-            status = response.status
-            if status == 401 and same_host:
-                data = drain_response(response) if stream else response.data
-                challenge = parse_challenge(response.headers.get("WWW-Authenticate"))
-                if challenge is None:
-                    raise AuthError(
-                        f"registry {self.host} answered 401 to {method} {short_url(url)} without a "
-                        "WWW-Authenticate challenge; it cannot be logged in to"
-                    )
-                again, wanted = self._authenticator.accept_challenge(challenge, sent_kind, fresh, scope_set)
-                if again and auth_rounds < 2:
-                    auth_rounds += 1
-                    scope_set = wanted
-                    if not replayable:
-                        raise TransientError("401 on a streamed request (token expired?)")
+                    redirects += 1
+                    if not location or redirects > MAX_REDIRECTS:
+                        raise RegistryError(f"{method} {short_url(url)}: too many or empty redirects")
+                    url = urljoin(url, location)
+                    if status == 303:
+                        method = "GET"
                     continue
-                if challenge[1].get("error") == "insufficient_scope" or (sent_kind == "bearer" and self._credentials):
-                    raise self._denied(method, url, wanted, data, 401)
-                code = error_code(data) or "UNAUTHORIZED"
-                raise self._authenticator.refused(f"401 {code}")
-            if status == 401:
-                if stream:
-                    release_response(response, drain=False)
-                raise AuthError(
-                    f"{urlsplit(url).scheme}://{short_url(url)} asked for credentials ({method}), at an address registry "
-                    f"{self.host} named in a Location, Link or redirect; credentials are only sent to "
-                    f"{self._transport.base()} itself: fix the registry's external URL (or its proxy's)"
-                )
-            if status in (301, 302, 303, 307, 308) and follow_redirects:
-                location = response.headers.get("Location")
-                if stream:
-                    release_response(response)
-                redirects += 1
-                if not location or redirects > MAX_REDIRECTS:
-                    raise RegistryError(f"{method} {short_url(url)}: too many or empty redirects")
-                url = urljoin(url, location)
-                if status == 303:
-                    method = "GET"
-                continue
-            return response
+                return response
+        finally:
+            if first:
+                self._authenticator.open_gate()
 
     def _warn_clear(self) -> None:
         """Say once, before the first credentials go out over plain http, that they do."""

@@ -75,11 +75,36 @@ def scopes_cover(have: frozenset, need: frozenset) -> bool:
 
 
 class Authenticator:
-    """What one client sends to authenticate, learnt from the registry's challenges. Thread-safe."""
+    """What one client sends to authenticate, learnt from the registry's challenges. Thread-safe.
+
+    The first challenge gate (issue 11): until the scheme is learnt, a request goes without
+    credentials and costs a 401 round trip. With credentials, the first request to the registry
+    goes alone (:meth:`pass_gate` returns True to it) and the others wait in :meth:`pass_gate`
+    until :meth:`open_gate` says its first answer came, so that they send credentials (Basic: the
+    header; Bearer: a token for their own scopes) at once: one 401 per client, not one per thread.
+
+    Thread safety: the gate is an Event that is set once and never cleared, so a request that
+    finds it set (every request after the first answer) takes no lock. Whether the first
+    request is taken is decided under ``_gate_lock``, held only for that test-and-set, never while
+    sending or waiting. The first request opens the gate after its first answer whatever it is
+    (the caller does it in a ``finally`` too), and a waiter waits at most ``first_wait`` seconds
+    (the transport's timeout for one exchange) and then opens the gate itself: a hung first
+    request holds the others no longer than it could hold itself. The first request, once it
+    passed, waits for nothing but its own exchange, so a waiter that holds a lock of its caller
+    (the copy engine's per-manifest locks) cannot deadlock with it. Opened without the scheme
+    learnt (anonymous access works, an error), requests go as without the gate. A client
+    without credentials never waits: it has nothing to send up front.
+    """
 
     def __init__(self, host: str, credentials: Credentials | None, transport: Transport, secrets: Secrets,
-                 warn_clear: Callable[[], None] | None = None):
+                 warn_clear: Callable[[], None] | None = None, first_wait: float = 60.0):
         self._host = host
+        self._first_wait = first_wait
+        self._gate = threading.Event()  # set once the first request of the client has its answer
+        self._gate_lock = threading.Lock()
+        self._gate_taken = False
+        if credentials is None:
+            self._gate.set()
         self._warn_clear = warn_clear
         self._credentials = credentials
         self._transport = transport
@@ -104,6 +129,24 @@ class Authenticator:
                 fresh = True
             return {"Authorization": "Bearer " + token}, "bearer", fresh
         return {}, None, False
+
+    def pass_gate(self) -> bool:
+        """Before a request to the registry itself: True for the request that goes first (its
+        caller must call :meth:`open_gate` once it has an answer or fails); False for the others,
+        which return once the first answer came (or after ``first_wait`` seconds)."""
+        if self._gate.is_set():
+            return False
+        with self._gate_lock:
+            if not self._gate_taken:
+                self._gate_taken = True
+                return True
+        if not self._gate.wait(self._first_wait):
+            self.open_gate()  # the first request hangs: the others go as without the gate
+        return False
+
+    def open_gate(self) -> None:
+        """Let the requests waiting for the first answer go (idempotent)."""
+        self._gate.set()
 
     def accept_challenge(self, challenge, sent_kind, fresh, scopes: frozenset) -> tuple[bool, frozenset]:
         """Adopt a 401 challenge; (True, scopes) when the request is worth sending again."""
