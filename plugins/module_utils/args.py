@@ -173,9 +173,29 @@ def mapping_request(params, archive=None):
 # --- the end of every module -------------------------------------------------------------------
 
 
-def run_module(module, build_request, engine):
+def _missing_libraries(libraries):
+    """The names of ``libraries`` (``urllib3``, ``PyYAML``) that do not import here, and their
+    tracebacks. The collection's module_utils import without them (ansible-test's import sanity
+    test runs without them), so a module asks here, before it reads anything."""
+    import importlib
+    import traceback
+
+    missing, errors = [], []
+    for library in libraries:
+        try:
+            importlib.import_module({"PyYAML": "yaml"}.get(library, library))
+        except ImportError:
+            missing.append(library)
+            errors.append(traceback.format_exc())
+    return missing, "".join(errors)
+
+
+def run_module(module, build_request, engine, libraries=("urllib3",)):
     """Build the request from the parameters, call ``engine(request, auth, check_mode)`` and end
     the module with its result.
+
+    First, a managed host without one of ``libraries`` fails the task with Ansible's usual
+    message naming them, and the import's traceback in ``exception``.
 
     Engine errors become ``fail_json`` with every known secret redacted (credential helpers'
     secrets included: the list is read after the run), engine warnings become Ansible warnings,
@@ -194,6 +214,11 @@ def run_module(module, build_request, engine):
     from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AirgapError
     from ansible_collections.airgap.operatorhub.plugins.module_utils.interrupt import interruptible, signal_name
 
+    missing, errors = _missing_libraries(libraries)
+    if missing:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib(" and ".join(missing)), exception=errors)
     auth = None
     try:
         auth = auth_store_from_params(module.params)

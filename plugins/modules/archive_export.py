@@ -191,8 +191,6 @@ summary:
     elapsed_seconds: 41.2
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
@@ -202,13 +200,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args_archive import mapping_export_request
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.export import run_mapping_export
 
 
 def main():
@@ -219,11 +211,6 @@ def main():
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3"), exception=DEPS_ERROR)
-
     run_module(module, mapping_export_request, run_mapping_export)
 
 

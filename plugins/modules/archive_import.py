@@ -292,8 +292,6 @@ report_file:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
@@ -304,16 +302,10 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
     transfer_settings,
 )
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.importer import (
-        ArchiveImportRequest,
-        run_archive_import,
-    )
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 or PyYAML missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.importer import (
+    ArchiveImportRequest,
+    run_archive_import,
+)
 
 
 def archive_import_request(module):
@@ -341,12 +333,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
-
-    run_module(module, archive_import_request, run_archive_import)
+    run_module(module, archive_import_request, run_archive_import, libraries=("urllib3", "PyYAML"))
 
 
 if __name__ == "__main__":

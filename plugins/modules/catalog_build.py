@@ -256,8 +256,6 @@ transferred:
   sample: {blobs_pushed: 4, blobs_mounted: 0, blobs_present: 0, bytes_pushed: 91544}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
@@ -267,13 +265,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog im
     catalog_reading_argument_spec,
 )
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._build.build import build_catalog
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 or PyYAML missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._build.build import build_catalog
 
 
 def main():
@@ -291,12 +283,7 @@ def main():
         mutually_exclusive=[("packages", "imageset_config")],
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
-
-    run_module(module, catalog_build_request, build_catalog)
+    run_module(module, catalog_build_request, build_catalog, libraries=("urllib3", "PyYAML"))
 
 
 if __name__ == "__main__":

@@ -155,8 +155,6 @@ images:
     - quay.io/coreos/etcd-operator@sha256:c0301e4686c3ed4206e370b42de5a3bd2229b9fb4906cf85f3f30650424abec2
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import registry_argument_spec, run_module
@@ -166,13 +164,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog im
     catalog_reading_argument_spec,
 )
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.info import catalog_info
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 or PyYAML missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._catalog.info import catalog_info
 
 
 def main():
@@ -185,13 +177,9 @@ def main():
         mutually_exclusive=[("packages", "imageset_config")],
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
-
     # read-only: check mode changes nothing in what it does
-    run_module(module, catalog_info_request, lambda request, auth, check_mode: catalog_info(request, auth))
+    run_module(module, catalog_info_request, lambda request, auth, check_mode: catalog_info(request, auth),
+               libraries=("urllib3", "PyYAML"))
 
 
 if __name__ == "__main__":

@@ -388,8 +388,6 @@ bytes_written:
   type: int
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.requests import CatalogMirrorRequest
@@ -400,13 +398,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args_catalog im
     catalog_reading_argument_spec,
 )
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_mirror
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 or PyYAML missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.catalogs import catalog_mirror
 
 
 def main():
@@ -436,12 +428,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=DEPS_ERROR)
-
-    run_module(module, catalog_mirror_request, catalog_mirror)
+    run_module(module, catalog_mirror_request, catalog_mirror, libraries=("urllib3", "PyYAML"))
 
 
 if __name__ == "__main__":

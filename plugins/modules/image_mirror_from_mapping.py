@@ -250,8 +250,6 @@ report_file:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
@@ -261,13 +259,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils.args import (
     run_module,
 )
 
-try:
-    from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
-    HAS_DEPS = True
-    DEPS_ERROR = None
-except ImportError:  # urllib3 missing on the managed host
-    HAS_DEPS = False
-    DEPS_ERROR = traceback.format_exc()
+from ansible_collections.airgap.operatorhub.plugins.module_utils._mirror.runner import run_mapping_mirror
 
 
 def main():
@@ -277,11 +269,6 @@ def main():
         required_one_of=[("mapping_file", "mapping")],
         supports_check_mode=True,
     )
-    if not HAS_DEPS:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("urllib3"), exception=DEPS_ERROR)
-
     run_module(module, mapping_mirror_request, run_mapping_mirror)
 
 

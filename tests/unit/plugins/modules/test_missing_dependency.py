@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airgap.operatorhub contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every module, on a managed host without urllib3 (or PyYAML, for those that read catalogs): the
+task fails with Ansible's message naming what to install (the import's traceback goes to
+``exception``), before it reads or contacts anything."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import pytest
+
+PACKAGE = "ansible_collections.airgap.operatorhub.plugins.modules"
+
+# module -> (arguments it accepts, whether it needs PyYAML)
+MODULES = {
+    "image_mirror_from_mapping": ({"mapping": ["a.example/x@sha256:" + "0" * 64 + "=b.example/x"]}, False),
+    "archive_export": ({"mapping": ["a.example/x:v1=b.example/x:v1"], "archive_dir": "/nonexistent/carry"}, False),
+    "archive_import": ({"archive_dir": "/nonexistent/carry"}, True),
+    "catalog_info": ({"catalog": "a.example/index:v1"}, True),
+    "catalog_mirror": ({"catalogs": [{"source": "a.example/index:v1"}], "dest": "b.example", "output_dir": "/nonexistent/out"}, True),
+    "catalog_build": ({"base_image": "a.example/base:v1", "source": "a.example/index:v1", "dest": "b.example/index:v1"},
+                      True),
+}
+
+
+def _main_without(name: str, library: str, args: dict, capsys, monkeypatch) -> dict:
+    from ansible.module_utils import basic
+
+    module = importlib.import_module(f"{PACKAGE}.{name}")
+    monkeypatch.setitem(sys.modules, library, None)  # importing it raises ImportError
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before 2.19
+        patch_module_args = None
+    with pytest.raises(SystemExit):
+        if patch_module_args is not None:
+            with patch_module_args(args):
+                module.main()
+        else:
+            monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("library, named", [("urllib3", "urllib3"), ("yaml", "PyYAML")])
+def test_a_missing_library_fails_the_task_naming_it(name, library, named, capsys, monkeypatch):
+    args, needs_yaml = MODULES[name]
+    if library == "yaml" and not needs_yaml:
+        pytest.skip(f"{name} does not need PyYAML")
+    result = _main_without(name, library, args, capsys, monkeypatch)
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"Failed to import the required Python library ({named}) on ")
