@@ -21,7 +21,7 @@ import pytest
 import urllib3
 
 from tests.support import images
-from tests.support.faultproxy import drop_request_after, drop_response_after, request_kind, status
+from tests.support.faultproxy import drop_request_after, drop_response_after, request_kind, status, strip_headers
 from tests.support.registry import skopeo_inspect as inspect
 
 
@@ -256,6 +256,16 @@ def test_proxy_drop_request_after(plain_registry, fault_proxy_factory):
     assert ("PATCH", urllib3.util.parse_url(upload).request_uri, None) in proxy.log
     # the rule fired once: the connection pool recovers and the next request passes
     assert http.request("GET", f"{proxy.url}/v2/").status == 200
+
+
+def test_proxy_strip_headers(plain_registry, fault_proxy_factory):
+    proxy = fault_proxy_factory(plain_registry)
+    rule = proxy.add_rule(strip_headers("docker-distribution-API-version"), method="GET", path="^/v2/$")
+    http = _pool(proxy)
+    stripped, kept = (http.request("GET", f"{proxy.url}/v2/") for attempt in range(2))
+    assert stripped.status == kept.status == 200 and rule.fired == 1
+    assert "Docker-Distribution-Api-Version" not in stripped.headers and "Content-Type" in stripped.headers
+    assert kept.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
 
 
 def test_proxy_drop_response_after(plain_registry, fault_proxy_factory, image_set):

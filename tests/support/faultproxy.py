@@ -25,7 +25,7 @@ Counters (all reset by :meth:`FaultProxy.reset`):
 Faults are rules matched in the order added: ``method`` (None: any), ``path`` (regex searched in
 the request target, query included), skip the first ``after`` matches, then fire ``count``
 times (None: forever). Actions: :func:`status`, :func:`drop_request_after`,
-:func:`drop_response_after`, :func:`slow_response`, :func:`hold`.
+:func:`drop_response_after`, :func:`slow_response`, :func:`hold`, :func:`strip_headers`.
 """
 
 from __future__ import annotations
@@ -100,6 +100,11 @@ class Hold:
     timeout: float
 
 
+@dataclass
+class StripHeaders:
+    names: frozenset
+
+
 def status(code: int, headers: dict | None = None, body: bytes | str = b"") -> Status:
     """Answer with this status (the upstream never sees the request), e.g. 500, or 429 with
     ``{"Retry-After": "1"}``."""
@@ -123,6 +128,11 @@ def hold(released: threading.Event, timeout: float = 60.0) -> Hold:
     return Hold(released, timeout)
 
 
+def strip_headers(*names: str) -> StripHeaders:
+    """Forward the request, and the response without these headers (names case-insensitive)."""
+    return StripHeaders(frozenset(n.lower() for n in names))
+
+
 def drop_response_after(nbytes: int) -> DropResponseAfter:
     """Forward the request, send the status, headers and ``nbytes`` of the body, then reset."""
     return DropResponseAfter(nbytes)
@@ -130,7 +140,7 @@ def drop_response_after(nbytes: int) -> DropResponseAfter:
 
 @dataclass
 class Rule:
-    action: Status | DropRequestAfter | DropResponseAfter | SlowResponse | Hold
+    action: Status | DropRequestAfter | DropResponseAfter | SlowResponse | Hold | StripHeaders
     method: str | None = None
     path: str = ""
     count: int | None = 1
@@ -349,7 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
         close_delimited = has_body and not chunked and length is None
         for name, value in resp.getheaders():
             lname = name.lower()
-            if lname in HOP_BY_HOP:
+            if lname in HOP_BY_HOP or isinstance(action, StripHeaders) and lname in action.names:
                 continue
             if lname == "location" and value.startswith(proxy.upstream.url):
                 value = proxy.url + value[len(proxy.upstream.url):]
