@@ -17,6 +17,7 @@ import traceback
 import uuid
 
 import pytest
+import urllib3
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth import AuthStore, Credentials, RegistryConfig
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import (
@@ -35,9 +36,9 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manif
 )
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.pool import RegistryPool
-from tests.support.faultproxy import drop_request_after, drop_response_after, status
+from tests.support.faultproxy import drop_request_after, drop_response_after, request_kind, status, strip_headers
 
-# Small chunk size so that "large" (streamed PATCH) uploads stay cheap in tests.
+# Small chunk size so that "large" (streamed PUT) uploads stay cheap in tests.
 CHUNK = 64 * 1024
 
 
@@ -56,6 +57,17 @@ def source_of(data: bytes, piece: int = 16 * 1024):
 
     factory.calls = calls
     return factory
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    """Whether ``condition()`` held within ``seconds``: the proxy handles a request the client
+    gave up on in its own thread, maybe after the client has moved on."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def client_for(endpoint, **kw) -> RegistryClient:
@@ -174,6 +186,36 @@ def test_cross_repo_mount(plain_registry):
     assert client.blob_size(dst, absent) is None
 
 
+def test_mount_is_confirmed_by_the_digest_header_or_else_a_head(plain_registry, fault_proxy_factory):
+    proxy = fault_proxy_factory(plain_registry)
+    client = client_for(proxy)
+    src = repo_name("msrc")
+    dummy, dummy, layer = push_image(client, src, layer_size=5000)
+    digest, size = sha256_digest(layer), len(layer)
+    mount = "/blobs/uploads/\\?mount="
+
+    def seen():
+        return [(method, request_kind(path), code) for method, path, code in proxy.log]
+
+    # docker-registry's 201 names the digest mounted: that is the confirmation, no HEAD
+    proxy.reset()
+    assert client.mount_blob(repo_name("mdst"), digest, src, size=size) is True
+    assert seen() == [("POST", "upload", 201)]
+    # a 201 without the header: a HEAD of the blob's size confirms it
+    proxy.reset()
+    proxy.add_rule(strip_headers("Docker-Content-Digest"), method="POST", path=mount)
+    dst = repo_name("mdst")
+    assert client.mount_blob(dst, digest, src, size=size) is True
+    assert seen() == [("POST", "upload", 201), ("HEAD", "blob", 200)]
+    # ... and refutes a size the blob does not have
+    proxy.add_rule(strip_headers("Docker-Content-Digest"), method="POST", path=mount)
+    other = repo_name("mdst")
+    with pytest.raises(RegistryError) as info:
+        client.mount_blob(other, digest, src, size=size + 1)
+    text = str(info.value)
+    assert all(word in text for word in (other, digest, src, f"size {size},", f"not {size + 1}")), text
+
+
 def test_https_client_against_plain_http_says_what_to_do(plain_registry):
     client = RegistryClient(plain_registry.host, retries=0)
     with pytest.raises(RegistryError) as info:
@@ -185,7 +227,7 @@ def test_digest_mismatch_commits_nothing(plain_registry, fault_proxy_factory):
     proxy = fault_proxy_factory(plain_registry)
     client = client_for(proxy)
     repo = repo_name()
-    for size in (1000, 3 * CHUNK + 17):  # single PUT, then streamed PATCH
+    for size in (1000, 3 * CHUNK + 17):  # read into memory, then streamed
         good = os.urandom(size)
         bad = good[:-1] + bytes([good[-1] ^ 1])
         for wrong in (bad, good[:-10], good + b"extra"):
@@ -194,10 +236,12 @@ def test_digest_mismatch_commits_nothing(plain_registry, fault_proxy_factory):
             assert sha256_digest(good) in str(info.value)
             assert client.blob_size(repo, sha256_digest(good)) is None
             assert client.blob_size(repo, sha256_digest(wrong)) is None
-    # every session was deleted and no upload was committed with a digest
+    # every session was deleted and no upload was committed with a digest: the three streamed
+    # PUTs were started (their body travels in them now) and none was finished
     assert not proxy.uploaded_by_digest
     assert proxy.count("DELETE", "upload") == 6
-    assert proxy.count("PUT", "upload") == 0
+    assert wait_for(lambda: proxy.count("PUT", "upload") == 3)
+    assert [entry for entry in proxy.log if entry[0] == "PUT"] == []
 
 
 # -- TLS + htpasswd ------------------------------------------------------------------------------
@@ -215,6 +259,69 @@ def test_tls_and_basic_auth(tls_registry, skopeo_inspect):
     insecure = RegistryClient(tls_registry.host, Credentials(tls_registry.username, tls_registry.password),
                               tls_verify=False)
     assert insecure.head_manifest(repo, "v1").digest == manifest.digest
+
+
+def registry_blob(endpoint, repo: str, digest: str) -> bytes | None:
+    """The blob as the registry itself serves it (urllib3, not the client under test); None if 404."""
+    http = urllib3.PoolManager(ca_certs=endpoint.ca_path, cert_reqs="CERT_REQUIRED", retries=False)
+    headers = urllib3.make_headers(basic_auth=f"{endpoint.username}:{endpoint.password}")
+    response = http.request("GET", f"{endpoint.url}/v2/{repo}/blobs/{digest}", headers=headers)
+    assert response.status in (200, 404), response.status
+    return response.data if response.status == 200 else None
+
+
+def test_streamed_upload_is_one_put_whose_tail_waits_for_the_check(tls_registry, fault_proxy_factory):
+    proxy = fault_proxy_factory(tls_registry)
+    # one connection: a half-sent PUT put back in the pool would take the next request with it
+    client = client_for(proxy, pool_size=1, retries=0, timeout=10)
+    repo = repo_name("stream")
+    size = 4 * CHUNK + 123  # 16 KiB pieces: the last one is 123 bytes
+    blob = os.urandom(size)
+    client.ping()
+    proxy.reset()
+    assert client.upload_blob(repo, sha256_digest(blob), size, source_of(blob), chunk_size=CHUNK) == size
+    assert [(method, code) for method, path, code in proxy.log] == [("POST", 202), ("PUT", 201)]
+    assert dict(proxy.uploaded_by_digest) == {sha256_digest(blob): size}
+    assert registry_blob(tls_registry, repo, sha256_digest(blob)) == blob
+
+    good = os.urandom(size)
+    digest = sha256_digest(good)
+
+    def verified(data):
+        """A source that checks its digest itself, as open_blob does: it raises on the next()
+        after its last chunk."""
+        calls = []
+
+        def chunks():
+            yield from (data[i:i + 16 * 1024] for i in range(0, len(data), 16 * 1024))
+            raise DigestMismatch("the source's own check failed")
+
+        @contextlib.contextmanager
+        def factory():
+            calls.append(1)
+            yield chunks()
+
+        factory.calls = calls
+        return factory
+
+    cases = [
+        ("last byte corrupt", source_of(good[:-1] + bytes([good[-1] ^ 1])), False),
+        ("checked by the source", verified(good[:-1] + bytes([good[-1] ^ 1])), True),
+        ("short", source_of(good[:-10]), False),
+        ("long", source_of(good + b"extra"), False),
+    ]
+    for name, source, checked in cases:
+        proxy.reset()
+        with pytest.raises(DigestMismatch):
+            client.upload_blob(repo, digest, size, source, chunk_size=CHUNK, verified=checked)
+        assert len(source.calls) == 1, name  # not retried
+        # the PUT was started and its body never completed: the registry saw no whole body
+        assert wait_for(lambda: proxy.count("PUT", "upload") == 1), name
+        assert proxy.upload_bytes <= size - 123, (name, proxy.upload_bytes)
+        assert [entry for entry in proxy.log if entry[0] == "PUT"] == [], name
+        assert not proxy.uploaded_by_digest, name
+        assert client.blob_size(repo, digest) is None, name  # the next request has a sound connection
+        assert registry_blob(tls_registry, repo, digest) is None, name
 
 
 def test_tls_unknown_ca(tls_registry):
@@ -369,12 +476,12 @@ def test_dropped_upload_restarts_the_whole_blob(plain_registry, fault_proxy_fact
     repo = repo_name()
     blob = os.urandom(size)
     digest = sha256_digest(blob)
-    method = "PATCH" if size > CHUNK else "PUT"
-    proxy.add_rule(drop_request_after(size // 3), method=method, path="/blobs/uploads/")
+    proxy.add_rule(drop_request_after(size // 3), method="PUT", path="/blobs/uploads/")  # small or streamed
     source = source_of(blob)
     assert client.upload_blob(repo, digest, size, source, chunk_size=CHUNK) == size
     assert len(source.calls) == 2 and len(retries) == 1
     assert proxy.count("POST", "upload") == 2  # a new session for the second attempt
+    assert proxy.count("PATCH") == 0
     assert read_blob(client, repo, digest) == blob
 
     # a 500 on the final PUT also restarts from scratch

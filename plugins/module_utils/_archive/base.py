@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._archive.format import ArchiveError
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.manifest import Descriptor
-from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AuthError, NotFound, RegistryError
+from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import AuthError, NotFound
 
 _SHOWN = 5
 _OTHER_REPOS = 8
@@ -128,16 +128,14 @@ def mount_all(pool: Any, mounts: List[Needed], workers: int) -> int:
         client = pool.client(need.host, need.repo)
         digest, size = need.blob.digest, need.blob.size
         try:
-            mounted = client.mount_blob(need.repo, digest, need.found_in)
+            # confirmed by the 201's Docker-Content-Digest, or else by a HEAD of its size
+            mounted = client.mount_blob(need.repo, digest, need.found_in, size=size)
         except (NotFound, AuthError):
             mounted = False
         if not mounted:
             source = pool.client(need.host, need.found_in)
             return client.upload_blob(need.repo, digest, size,
                                       lambda: source.open_blob(need.found_in, digest, size=size), verified=True)
-        if client.blob_size(need.repo, digest) != size:
-            raise RegistryError(f"blob {digest} was mounted from {need.found_in} into {need.repo} on {need.host} "
-                                f"but a HEAD there does not answer its size {size}")
         return 0
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="airgap-mount") as executor:

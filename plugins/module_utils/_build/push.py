@@ -66,7 +66,7 @@ class _Pusher:
             return
         repo = self.dest.repository
         # one client means one registry and one login: the registry can mount without a copy
-        if self.base_client is self.client and self.client.mount_blob(repo, digest, self.base.repository):
+        if self.base_client is self.client and self.client.mount_blob(repo, digest, self.base.repository, size=size):
             self.stats["blobs_mounted"] += 1
         else:
             @contextlib.contextmanager

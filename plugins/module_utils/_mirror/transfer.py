@@ -28,9 +28,10 @@ then just its :class:`BlobOutcome` (a future, with its lock and condition, per (
 of the run would make memory grow with the images). The owner's repository gets
 the blob first (streamed from the source, never held whole in memory); images needing it in the
 same repository wait on the same future; other repositories get it by cross-repository mount,
-checked by a HEAD of its size (a mount of a blob already there answers 201 too, and counts as
-mounted). When the registry declines a mount, a repository that was not probed is HEADed before
-the blob is uploaded into it.
+confirmed by the digest the registry's 201 names, or by a HEAD of its size when the 201 names
+none (a mount of a blob already there answers 201 too, and counts as mounted). When the
+registry declines a mount, a repository that was not probed is HEADed before the blob is
+uploaded into it.
 Blob work runs in its own pool of ``parallel_layers`` threads and never waits on anything, so
 image threads can wait on blob futures without any risk of deadlock.
 
@@ -469,16 +470,11 @@ class Copier(PlanPhase):
         dst, repo = plan.dst, plan.entry.dest.repository
         if from_repo is not None:
             try:
-                mounted = dst.mount_blob(repo, blob.digest, from_repo)
+                # confirmed by the 201's Docker-Content-Digest, or else by a HEAD of its size
+                mounted = dst.mount_blob(repo, blob.digest, from_repo, size=blob.size)
             except (NotFound, AuthError):
                 mounted = False  # no pull right on the other repository: upload instead
             if mounted:
-                size = dst.blob_size(repo, blob.digest)
-                if size != blob.size:
-                    raise RegistryError(
-                        f"blob {blob.digest} was mounted from {from_repo} but a HEAD in {repo} answers "
-                        f"size {size}, not {blob.size}"
-                    )
                 return BlobOutcome("mounted", 0, owner)
         if not known_missing and dst.blob_size(repo, blob.digest) == blob.size:
             # not probed here (or the probe failed): a killed run may have left it (resume)

@@ -4,8 +4,11 @@
 """The blob calls of the registry client: size, streamed download, mount, upload.
 
 A download resumes with a Range request after a dropped connection and checks the digest after
-the last chunk. An upload is retried only as a whole: a new upload session fed from a fresh call
-of its source factory; content that does not match its digest is never committed.
+the last chunk. An upload is one POST and one PUT ``?digest=`` carrying the body; a large body is
+streamed and its last piece is withheld until the content is verified, so content that does not
+match its digest never reaches the registry whole and is never committed. An upload is retried
+only as a whole: a new upload session fed from a fresh call of its source factory. A
+cross-repository mount is trusted when the registry's answer names the digest asked for.
 """
 
 from __future__ import annotations
@@ -164,8 +167,14 @@ class BlobsMixin:
             "size); refusing to read on: the registry or a proxy serves other content"
         )
 
-    def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
-        """Cross-repository mount; True if mounted (201), False if the registry declined (202)."""
+    def mount_blob(self, repo: str, digest: str, from_repo: str, size: int | None = None) -> bool:
+        """Cross-repository mount; True if mounted (201), False if the registry declined (202).
+
+        A 201 whose ``Docker-Content-Digest`` names ``digest`` is the registry's own word that
+        the blob is there (docker-registry and the registries built on distribution send it);
+        one naming another digest raises DigestMismatch. Without that header, and with ``size``
+        (the descriptor's), a HEAD confirms the blob's size, else RegistryError.
+        """
         scopes = [repository_scope(repo, "pull,push"), repository_scope(from_repo, "pull")]
         query = urlencode([("mount", digest), ("from", from_repo)])
         response = self._request(
@@ -173,6 +182,19 @@ class BlobsMixin:
             headers={"Content-Length": "0"},
         )
         if response.status == 201:
+            returned = response.headers.get("Docker-Content-Digest")
+            if returned and returned != digest:
+                raise DigestMismatch(
+                    f"blob {digest} mounted from {from_repo} into {self.host}/{repo}: the registry answered "
+                    f"that it mounted {returned}; the registry or a proxy is not serving this blob"
+                )
+            if not returned and size is not None:
+                found = self.blob_size(repo, digest)
+                if found != size:
+                    raise RegistryError(
+                        f"blob {digest} was mounted from {from_repo} into {self.host}/{repo} but a HEAD there "
+                        f"answers size {found}, not {size}; the registry did not keep the blob it said it mounted"
+                    )
             return True
         if response.status == 202:
             self._cancel(response.headers.get("Location"), response.url, scopes)
@@ -213,14 +235,16 @@ class BlobsMixin:
     ) -> int:
         """Upload a blob from ``source()`` (called again for each attempt); returns bytes sent.
 
-        Blobs up to ``chunk_size`` go in one PUT after reading them into memory; larger ones are
-        streamed in one PATCH (Content-Length ``size``) and committed by a PUT. If the content
-        does not hash to ``digest`` or has another size, the session is deleted and
-        DigestMismatch raised: nothing is committed.
+        A POST opens an upload session and one PUT ``?digest=`` (Content-Length ``size``)
+        carries the body and commits it. Blobs up to ``chunk_size`` are read into memory and
+        checked before the PUT; larger ones are streamed, one chunk held back: the last one is
+        sent only once the content is verified. If the content does not hash to ``digest`` or
+        has another size, the PUT's body is never completed (its connection is closed), the
+        session is deleted and DigestMismatch raised: nothing is committed.
 
-        ``verified=True`` says the source checks the digest itself before its last chunk is
-        consumed (as ``open_blob`` does), so the content is not hashed a second time here; its
-        DigestMismatch still aborts the upload before the commit.
+        ``verified=True`` says the source checks the digest itself and raises on the ``next()``
+        after its last chunk (as ``open_blob`` does), so the content is not hashed a second
+        time here; that DigestMismatch aborts the PUT before its last chunk is sent.
         """
         scopes = [repository_scope(repo, "pull,push")]
         algorithm = digest_algorithm(digest)
@@ -245,8 +269,10 @@ class BlobsMixin:
                 raise
 
     def _mismatch(self, repo: str, digest: str, size: int, actual: str, count: int) -> DigestMismatch:
+        # a verifying source (actual == digest here) raised nothing, so only the size is wrong
+        hashing = f" hashing to {actual}" if actual != digest else ""
         return DigestMismatch(
-            f"blob {digest} for {self.host}/{repo}: the source gave {count} bytes hashing to {actual} "
+            f"blob {digest} for {self.host}/{repo}: the source gave {count} bytes{hashing} "
             f"(expected {size} bytes); nothing was committed: the source is corrupt or changed"
         )
 
@@ -272,46 +298,50 @@ class BlobsMixin:
         return len(data)
 
     def _upload_stream(self, location, repo, digest, size, source, hasher, scopes) -> int:
-        counted = {"count": 0}
-
-        def body() -> Iterator[bytes]:
-            # Exactly ``size`` bytes go on the wire whatever the source yields, so the HTTP
-            # framing stays valid; a short or long source is caught by the check below.
-            sent = 0
-            with source() as chunks:
-                for chunk in chunks:
-                    if hasher is not None:
-                        hasher.update(chunk)
-                    counted["count"] += len(chunk)
-                    if sent < size:
-                        piece = bytes(chunk[: size - sent])
-                        sent += len(piece)
-                        yield piece
-            while sent < size:
-                pad = min(1 << 20, size - sent)
-                sent += pad
-                yield b"\0" * pad
-
-        generator = body()
+        generator = self._withheld_body(repo, digest, size, source, hasher)
+        url = location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
         try:
+            # urllib3 closes the connection of a request whose body generator raises (the
+            # registry sees a body cut short and commits nothing) and lets the error through.
             response = self._request(
-                "PATCH", location, scopes=scopes, body=generator, replayable=False,
+                "PUT", url, scopes=scopes, body=generator, replayable=False,
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
             )
         finally:
             generator.close()
-        if response.status != 202 and response.status != 204:
-            raise self._fail(response, "PATCH", f"blob upload of {digest} to {repo}", scopes)
-        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
-        if actual != digest or counted["count"] != size:
-            raise self._mismatch(repo, digest, size, actual, counted["count"])
-        next_location = self._location(location, response.headers.get("Location") or location)
-        url = next_location + ("&" if "?" in next_location else "?") + urlencode([("digest", digest)])
-        commit = self._request(
-            "PUT", url, scopes=scopes, body=b"", replayable=False, headers={"Content-Length": "0"}
-        )
-        self._check_committed(commit, repo, digest, scopes)
+        self._check_committed(response, repo, digest, scopes)
         return size
+
+    def _withheld_body(self, repo, digest, size, source, hasher) -> Iterator[bytes]:
+        """The body of a streamed PUT: the source's chunks, each one sent only once the next
+        has been read, the last only once the content is verified (by ``hasher`` here, or by a
+        verifying source whose ``next()`` after its last chunk raises). A source that passes
+        ``size`` bytes raises at once; one that ends short raises before the last chunk: the
+        registry never receives a complete body for content that is not ``digest``."""
+        count = 0
+        held = None
+        with source() as chunks:
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                if not isinstance(chunk, bytes):
+                    chunk = bytes(chunk)  # a source may reuse its buffer; this one is held
+                count += len(chunk)
+                if count > size:
+                    raise DigestMismatch(
+                        f"blob {digest} for {self.host}/{repo}: the source gave more than its {size} bytes; "
+                        "nothing was committed: the source is corrupt or changed"
+                    )
+                if hasher is not None:
+                    hasher.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
+        if actual != digest or count != size:
+            raise self._mismatch(repo, digest, size, actual, count)
+        if held is not None:
+            yield held
 
     def _check_committed(self, response, repo, digest, scopes) -> None:
         if response.status not in (201, 204):

@@ -112,6 +112,18 @@ def test_cancel_location_on_another_host_gets_no_credentials(servers, tmp_path):
     assert foreign.authorizations() == []
 
 
+def test_mount_answered_with_another_digest_is_refused(servers, tmp_path):
+    other = "sha256:" + hashlib.sha256(b"something else").hexdigest()
+    registry = servers(basic_only(lambda r: Reply(201, {"Docker-Content-Digest": other, "Location": "/v2/x"})
+                                  if r.method == "POST" else Reply(404)))
+    client = pool_for(tmp_path, entry(registry)).client(registry.host)
+    with pytest.raises(DigestMismatch) as info:
+        client.mount_blob("ns/app", BLOB_DIGEST, "ns/base", size=len(BLOB))
+    assert BLOB_DIGEST in str(info.value) and other in str(info.value) and "ns/base" in str(info.value)
+    # the answer was the refusal: no HEAD was asked to settle it
+    assert [r.method for r in registry.received if r.authorization == BASIC] == ["POST"]
+
+
 def test_link_on_another_host_gets_no_credentials(servers, tmp_path):
     foreign = servers(fishing)
 
