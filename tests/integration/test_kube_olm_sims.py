@@ -428,6 +428,28 @@ def test_no_operator_group_no_csv_and_unresolvable_subscriptions(olm, olm_catalo
         "CatalogSourcesUnhealthy"]["status"] == "False"
 
 
+def test_a_namespace_source_not_ready_prevents_resolution_until_it_goes(olm, olm_catalog):
+    """With resolve_with_namespace_sources, OLM's resolver lists the CatalogSources of the
+    Subscription's namespace too: one not READY (its image not mirrored) gives ResolutionFailed
+    ErrorPreventedResolution, which OLM retries; deleted, the Subscription resolves."""
+    olm.olm_sims["install"].resolve_with_namespace_sources = True
+    try:
+        _namespace(olm, "rolling")
+        unreachable = _catalog_source("rolling-index", olm_catalog["image"].replace("/olm-sims/catalog@", "/gone@"))
+        unreachable["metadata"]["namespace"] = "rolling"
+        _apply(olm, unreachable)
+        _subscribe(olm, "rolling", "demo-operator")
+        failed = _conditions(_read(olm, "subscription", "demo-operator", "rolling"))["ResolutionFailed"]
+        assert (failed["status"], failed["reason"]) == ("True", "ErrorPreventedResolution")
+        assert failed["message"].startswith("failed to populate resolver cache from source rolling-index/rolling: ")
+        assert _read(olm, "installplan", None, "rolling") == []
+        _ok(olm.kubectl("delete", "catalogsource", "rolling-index", "-n", "rolling"))
+        sub = _read(olm, "subscription", "demo-operator", "rolling")
+        assert "ResolutionFailed" not in _conditions(sub) and sub["status"]["installedCSV"] == "demo-operator.v1.1.0"
+    finally:
+        olm.olm_sims["install"].resolve_with_namespace_sources = False
+
+
 def test_bundle_without_csv_installs_a_synthesized_csv_running_its_related_images(olm, plain_registry, image_set,
                                                                                   tmp_path):
     """A catalog without CSVs (write_demo_fbc: package demo, images at the registry itself, no

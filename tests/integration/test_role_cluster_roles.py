@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import pytest
 import yaml
@@ -106,6 +107,9 @@ def cluster(kube_api, plain_registry, lab):
     sims = install_simulators(kube_api, [plain_registry], mcp=False)
     # as OLM, the catalog pod of a changed image is replaced a while later
     sims["catalog"].replace_delay = 6.0
+    # as OLM's resolver cache, a CatalogSource not READY in a Subscription's namespace keeps it
+    # unresolved (ErrorPreventedResolution, retried by OLM)
+    sims["install"].resolve_with_namespace_sources = True
     _kubectl_apply(kube_api, lab["idms"])
     yield kube_api
     stop_simulators(sims)
@@ -333,6 +337,32 @@ def test_chain_four_ways_on_a_cluster_and_rendered(cluster, lab, tmp_path):
     assert _get(cluster, "subscription", "other-operator", "-n", "other")["status"]["installedCSV"] == "other-operator.v0.2.0"
 
 
+def _delete_source_after_reads(api, namespace, subscription, source, reads, stop):
+    """A thread that deletes CatalogSource ``source`` of ``namespace`` with kubectl once the
+    Subscription exists and has been read ``reads`` times more (GETs of it, whoever sends them);
+    ``.seen`` keeps the Subscription's conditions just before. Stops early when ``stop`` is set."""
+    path = f"/apis/operators.coreos.com/v1alpha1/namespaces/{namespace}/subscriptions/{subscription}"
+
+    def read():
+        return api.get("operators.coreos.com/v1alpha1", "Subscription", subscription, namespace)
+
+    def run():
+        start = None
+        while not stop.wait(0.1):
+            if start is None:
+                start = len(api.requests) if read() is not None else None
+            elif sum(1 for method, url, _type in api.requests[start:]
+                     if method == "GET" and url.split("?")[0] == path) >= reads:
+                worker.seen = read()["status"].get("conditions")
+                worker.deleted = api.kubectl("delete", "catalogsource", source, "-n", namespace).returncode == 0
+                return
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.seen, worker.deleted = None, False
+    worker.start()
+    return worker
+
+
 def kept_in(run):
     return [t["result"]["ansible_facts"]["kept"] for t in run.result["tasks"] if _short(t) == "Keep the facts"][0]
 
@@ -351,6 +381,15 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
                              "metadata": {"name": "kept", "namespace": "own-single"},
                              "spec": {"targetNamespaces": ["elsewhere"]}})
+    # A CatalogSource that is not READY (its image not mirrored) in the install namespace: OLM's
+    # resolver cannot list it (ErrorPreventedResolution, which OLM retries). In "sample" (host
+    # automatic) it is deleted once the role has read the Subscription 4 times (a role failing fast
+    # on it would have failed at its third read); in "stalled" it stays until the role's deadline.
+    for namespace in ("sample", "stalled"):
+        _kubectl_apply(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        _kubectl_apply(cluster, {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
+                                 "metadata": {"name": "rolling-index", "namespace": namespace},
+                                 "spec": {"sourceType": "grpc", "image": lab["missing_catalog"]}})
     # The simulations act at once, so most cases read once (a timeout of 0); the catalog one polls.
     quick = dict(FAST, cluster_kubeconfig=cluster.kubeconfig, catalog_sources_wait_timeout=2, verify_wait_timeout=0,
                  operator_install_wait_timeout=0)
@@ -384,6 +423,10 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
         "unsupported-group": dict(quick, case="operator_install", operator_install_package="own-operator",
                                   operator_install_source="airgap-index", operator_install_namespace="own-single",
                                   operator_install_wait_timeout=20),
+        # a reason OLM retries (ErrorPreventedResolution) until the deadline: waited for, then named
+        "stalled": dict(quick, case="operator_install", operator_install_package="sample-operator",
+                        operator_install_source="airgap-index", operator_install_namespace="stalled",
+                        operator_install_wait_timeout=1),
         # install modes: unsupported ones refused
         "single-refused": dict(quick, case="operator_install", operator_install_package="own-operator",
                                operator_install_source="airgap-index", operator_install_namespace="own-refused",
@@ -392,14 +435,21 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
                                 operator_install_source="airgap-index", operator_install_namespace="multi",
                                 operator_install_starting_csv="multi-operator.v0.9.0"),
         # and one that works: Automatic approval of an operator without AllNamespaces, so the role
-        # makes an OwnNamespace OperatorGroup
+        # makes an OwnNamespace OperatorGroup, after waiting out an ErrorPreventedResolution
         "automatic": dict(quick, case="operator_install", operator_install_package="own-operator",
                           operator_install_source="airgap-index", operator_install_namespace="sample",
                           operator_install_wait_timeout=20),
     })
     play = _play(tmp_path, [{"name": "Run the role of the case", "ansible.builtin.include_role": {
         "name": "airgap.operatorhub.{{ case }}"}}])
-    run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts, env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
+    stop = threading.Event()
+    rolled = _delete_source_after_reads(cluster, "sample", "own-operator", "rolling-index", 4, stop)
+    try:
+        run = run_playbook(str(tmp_path / "run"), play, {}, hosts=hosts,
+                           env={"ANSIBLE_FORKS": "8", "ANSIBLE_PIPELINING": "1"})
+    finally:
+        stop.set()
+        rolled.join()
     assert run.rc != 0
     failed = {t["host"]: t for t in run.result["tasks"] if t["status"] == "failed"}
     assert sorted(failed) == sorted(set(hosts) - {"automatic", "no-wait"}), (_failures(run), run.output[-3000:])
@@ -467,6 +517,25 @@ def test_failures_name_what_is_missing(cluster, lab, tmp_path):
     # target namespaces the CSV supports (OwnNamespace, given): the OperatorGroup was made with them
     assert _get(cluster, "operatorgroup", "unresolvable", "-n", "unresolvable")["spec"] == {
         "targetNamespaces": ["unresolvable"]}
+
+    # ErrorPreventedResolution (the namespace's CatalogSource not READY) on the role's first 4 reads:
+    # it waited on (no second read of a ResolutionFailed) and installed once OLM resolved
+    assert rolled.deleted and [(c["type"], c["reason"]) for c in rolled.seen if c["status"] == "True"] == [
+        ("ResolutionFailed", "ErrorPreventedResolution")], rolled.seen
+    retried = {_short(t): t["result"] for t in run.result["tasks"] if t["host"] == "automatic"}
+    assert retried["Wait for OLM to resolve the Subscription (status.currentCSV, status.installPlanRef)"][
+        "attempts"] > 4
+    assert "skip_reason" in retried["Read the Subscription again after a ResolutionFailed (a transient one passes)"]
+    # kept until the deadline: the timeout names the Subscription's last conditions, OLM's message,
+    # and why the source is not READY (its catalog pod, in the namespace, does not pull)
+    message = messages["stalled"]
+    assert message.startswith(
+        "operator sample-operator from openshift-marketplace/airgap-index not installed in stalled: the Subscription "
+        "named no CSV within 1 s; Subscription sample-operator state (none), ResolutionFailed ErrorPreventedResolution: "
+        "failed to populate resolver cache from source rolling-index/stalled: failed to list bundles: rpc error: "
+        "code = Unavailable desc = connection error; images not pulled: "
+        f"{lab['missing_catalog']} (pod rolling-index-"), message
+    assert "OLM cannot resolve" not in message and message.endswith("manifest unknown"), message
 
     # a CSV Failed for a reason OLM does not retry ends the wait at the first read
     message = messages["unsupported-group"]

@@ -12,6 +12,10 @@ operator's images, for Subscriptions (operators.coreos.com/v1alpha1):
    package's default channel when empty). Otherwise the Subscription gets OLM's conditions:
    ``CatalogSourcesUnhealthy`` (catalog missing or not READY; resolved again when it turns READY)
    or ``ResolutionFailed`` (package, channel or CSV not in the catalog).
+   With ``resolve_with_namespace_sources`` set, the resolver also lists the CatalogSources of the
+   Subscription's namespace, as OLM's resolver cache does: one not READY gives ``ResolutionFailed``
+   with reason ``ErrorPreventedResolution``, which OLM retries, until it turns READY or is deleted
+   (OLM lists the global namespace's too: left out, so one test's broken catalog blocks no other).
 2. **InstallPlan** ``install-xxxxx`` in the Subscription's namespace, owned by it: spec approval,
    approved (true for Automatic), clusterServiceVersionNames, generation; status phase
    ``RequiresApproval`` (Manual) or ``Installing``, catalogSources, bundleLookups. The
@@ -136,6 +140,7 @@ class InstallSimulator:
         self.catalog_sim = catalog_sim
         self.packages_sim = packages_sim
         self.install_timeout_elapsed = install_timeout_elapsed
+        self.resolve_with_namespace_sources = False  # see the module's docstring, 1.
         self._resolved: dict[tuple[str, str], str] = {}  # subscription -> spec fingerprint resolved
         self._unhealthy: dict[tuple[str, str], str] = {}  # subscription -> spec fingerprint waiting for its catalog
         self._plans: dict[tuple[str, str], dict] = {}  # (namespace, InstallPlan) -> what it installs
@@ -258,6 +263,14 @@ class InstallSimulator:
             return
         healthy = _condition("CatalogSourcesUnhealthy", "False", "AllCatalogSourcesHealthy",
                              "all available catalogsources are healthy")
+        unlisted = [c["metadata"]["name"] for c in self._list(OLM_API, "CatalogSource", namespace)
+                    if self.resolve_with_namespace_sources and self.packages_sim.content(namespace, c["metadata"]["name"]) is None]
+        if unlisted:  # resolved again when a CatalogSource changes
+            self._unhealthy[key] = fingerprint
+            self._update_subscription(sub, catalogHealth=health, conditions=self._conditions(sub, healthy, _condition(
+                "ResolutionFailed", "True", "ErrorPreventedResolution", f"failed to populate resolver cache from source "
+                f"{unlisted[0]}/{namespace}: failed to list bundles: rpc error: code = Unavailable desc = connection error")))
+            return
         package = content.get(spec.get("name"))
         channel_name = spec.get("channel") or (package or {}).get("defaultChannel")
         channel = (package or {}).get("channels", {}).get(channel_name)
