@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 import threading
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
@@ -80,8 +79,6 @@ MAX_MANIFEST_BYTES = 16 << 20
 # One page of a tag list: a repository with 100,000 tags lists in about 5 MB.
 MAX_TAG_PAGE_BYTES = 16 << 20
 MAX_REDIRECTS = 5
-# How long a request waiting for the first answer tries to open its connection meanwhile.
-CONNECT_AHEAD_TIMEOUT = 5.0
 # Manifest Accept header: every supported type, and schema 1 last so that a registry that only
 # has schema 1 answers with it and we can say so clearly instead of getting a bare 404.
 _ACCEPT_MANIFEST = ", ".join(ACCEPT_ALL) + ", " + ", ".join(f"{t};q=0.1" for t in SCHEMA1_TYPES)
@@ -181,7 +178,7 @@ class RegistryClient(BlobsMixin):
         auth_rounds = 0
         redirects = 0
         # the first request of a client with credentials opens the gate at its first answer
-        first = origin(url) == own and not self._authenticator.gate_open() and self._pass_gate(url)
+        first = origin(url) == own and self._authenticator.pass_gate()
         try:
             while True:
                 # credentials only for the registry's own (scheme, host, port); see urls.py
@@ -260,59 +257,6 @@ class RegistryClient(BlobsMixin):
         finally:
             if first:
                 self._authenticator.open_gate()
-
-    def _pass_gate(self, url: str) -> bool:
-        """``Authenticator.pass_gate`` for a request to ``url``; a request that has to wait for the
-        first one's answer opens its connection meanwhile. The requests that all went at once
-        used to connect in parallel: waiting must not put a TCP and TLS handshake after the first
-        answer on a distant registry."""
-        ahead: list = []
-        first = self._authenticator.pass_gate(lambda: ahead.extend(self._connect_ahead(url)))
-        if ahead:
-            self._pool_ahead(*ahead)
-        return first
-
-    def _connect_ahead(self, url: str) -> tuple:
-        """(pool, connection) of a connection opened to ``url``'s host, taken out of the pool
-        the request will use and connected as the request would (same TLS settings); () when
-        no connection is free there or it fails within CONNECT_AHEAD_TIMEOUT: best effort, the
-        request connects itself and reports what fails."""
-        try:
-            manager, direct = self._transport._manager_for(url)
-            if not direct:
-                return ()  # through a proxy: its CONNECT belongs to the request
-            pool = manager.connection_from_url(url)
-            conn = pool._get_conn(timeout=0.0)
-        except Exception:  # noqa: BLE001 - best effort: the request connects itself
-            return ()
-        try:
-            if getattr(conn, "sock", None) is None:
-                # not the full connect timeout: a registry that does not answer would make each
-                # waiter wait that long once more (urlopen sets the request's own timeouts)
-                conn.timeout = CONNECT_AHEAD_TIMEOUT
-                conn.connect()
-        except Exception:  # noqa: BLE001 - best effort: the request connects itself
-            conn.close()
-        return pool, conn
-
-    @staticmethod
-    def _pool_ahead(pool, conn) -> None:
-        """Give a connection opened ahead back to its pool once the wait is over. A TLS 1.3
-        server sends its session tickets after the handshake: unread, they make the socket
-        readable and urllib3 takes a readable idle connection for a dropped one (and connects
-        again). They are read here; anything else pending (data, end of stream) closes it."""
-        sock = getattr(conn, "sock", None)
-        if sock is not None:
-            timeout = sock.gettimeout()
-            try:
-                sock.setblocking(False)
-                sock.recv(1)
-                conn.close()  # data nobody asked for, or the server closed it
-            except (ssl.SSLWantReadError, BlockingIOError):
-                sock.settimeout(timeout)  # nothing more pending: ready for a request
-            except OSError:
-                conn.close()
-        pool._put_conn(conn)
 
     def _warn_clear(self) -> None:
         """Say once, before the first credentials go out over plain http, that they do."""

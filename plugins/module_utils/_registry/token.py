@@ -130,26 +130,19 @@ class Authenticator:
             return {"Authorization": "Bearer " + token}, "bearer", fresh
         return {}, None, False
 
-    def pass_gate(self, before_waiting: Callable[[], None] | None = None) -> bool:
+    def pass_gate(self) -> bool:
         """Before a request to the registry itself: True for the request that goes first (its
         caller must call :meth:`open_gate` once it has an answer or fails); False for the others,
-        which return once the first answer came (or after ``first_wait`` seconds). A request
-        that has to wait calls ``before_waiting()`` first (its caller opens its connection)."""
+        which return once the first answer came (or after ``first_wait`` seconds)."""
         if self._gate.is_set():
             return False
         with self._gate_lock:
             if not self._gate_taken:
                 self._gate_taken = True
                 return True
-        if before_waiting is not None:
-            before_waiting()
         if not self._gate.wait(self._first_wait):
             self.open_gate()  # the first request hangs: the others go as without the gate
         return False
-
-    def gate_open(self) -> bool:
-        """Whether requests go without waiting (the first answer came, or no credentials)."""
-        return self._gate.is_set()
 
     def open_gate(self) -> None:
         """Let the requests waiting for the first answer go (idempotent)."""
