@@ -67,10 +67,6 @@ class HistoryTarget:
 class ArchiveCopier(Copier):
     """Writes the images of mapping entries into ``writer``; see the module docstring."""
 
-    # the history answers for child manifests without a request: an incremental export leaves
-    # out those an earlier archive holds
-    _probe_children = True
-
     def __init__(self, pool, options, progress, writer, history):
         self.writer = writer
         self.history = history
@@ -104,6 +100,13 @@ class ArchiveCopier(Copier):
 
     def _locate(self, plans) -> None:
         """Nothing to mount from in an archive."""
+
+    def _asks_for_children(self) -> bool:
+        """The history answers for tags only (HistoryTarget): every child is archived."""
+        return False
+
+    def _planned(self, index, plan) -> None:
+        """No owners in an archive (see _probe_owners)."""
 
     def _probe_owners(self, plans) -> None:
         """No owners in an archive: a blob is written once, wherever the history leaves it out."""

@@ -16,8 +16,9 @@ A run has two phases with a barrier between them:
    cluster).
 
 The barrier is what makes a killed run resume without re-sending anything. Each blob has an
-owner, the first image of the mapping that needs it on its target host; after the barrier and
-before any upload, one HEAD per blob asks the owner's repository (not every repository), and
+owner, the first image of the mapping that needs it on its target host; before any upload (from
+the end of that image's planning, in mapping order, up to the barrier), one HEAD per blob asks the
+owner's repository (not every repository), and
 phase 2 makes the blob present there first and mounts it into the others. A re-run of the same
 mapping has the same owners, so what a killed run finished is found where it landed (or, in the
 repository of an image phase 1 found complete, by :meth:`PlanPhase._locate`).
@@ -122,6 +123,13 @@ class Copier(PlanPhase):
         self._hints: dict[tuple[str, str], str] = {}
         # (host, digest) -> the plan of the first image of the mapping that needs the blob there
         self._owners = {}
+        # plans whose phase 1 ended before an earlier entry's did (index -> plan), the index of
+        # the first entry still planning, and the owner probes started before the barrier that
+        # have not answered yet (see PlanPhase._planned)
+        self._prefix: dict[int, ImagePlan | None] = {}
+        self._prefix_next = 0
+        self._prefix_lock = threading.Lock()
+        self._early_probes = 0
         # the one copy of each blob descriptor the plans list (see PlannedManifest), while planning
         self._descriptors = {}
         # (host, digest) whose upload into its owner's repository failed: the other images no
@@ -180,7 +188,7 @@ class Copier(PlanPhase):
             # gets the threads of both pools (the registry pool is sized for that many).
             planners = self.options.parallel_images + self.options.parallel_layers
             with ThreadPoolExecutor(planners, thread_name_prefix="airgap-plan") as planning:
-                plans = self._each(planning, self._phase1, zip(entries, results), planners)
+                plans = self._each(planning, self._plan, enumerate(zip(entries, results)), planners)
             self._descriptors.clear()  # the plans hold theirs until their phase 2
             with ThreadPoolExecutor(self.options.parallel_images, thread_name_prefix="airgap-image") as images:
                 if not self.options.dry_run:
@@ -206,6 +214,12 @@ class Copier(PlanPhase):
                 self.last_report = self._report(results, time.monotonic() - start)
         self.last_report = self._report(results, time.monotonic() - start)
         return self.last_report
+
+    def _plan(self, index: int, pair: tuple) -> ImagePlan | None:
+        """Phase 1 of one entry, then its blobs' owners and probes as soon as they are known."""
+        plan = self._phase1(*pair)
+        self._planned(index, plan)
+        return plan
 
     def _interrupt(self, exc: BaseException) -> None:
         if not self._interrupted.is_set():
@@ -293,7 +307,7 @@ class Copier(PlanPhase):
         elif isinstance(exc, AuthError):
             hint = ""  # AuthError messages already say which credentials to fix
         elif isinstance(exc, DigestMismatch):
-            hint = "; nothing was pushed for this image"
+            hint = "; what did not match was not committed"
         result.error = self._redact(f"{entry.source} -> {entry.dest}: {stage}: {text}{hint}")
         if not self.options.continue_on_error:
             self._stop.set()
@@ -392,13 +406,24 @@ class Copier(PlanPhase):
         key = (host, blob.digest)
         owner = plan.owner
         with self._lock:
+            seen = self._sizes.setdefault(key, blob.size)
+        if seen != blob.size:
+            # Checked here, not by a HEAD after each mount: a blob has one size, and the one an
+            # upload or probe verified is the first seen.
+            inconsistent: Future = Future()
+            inconsistent.set_exception(DigestMismatch(
+                f"blob {blob.digest} has {blob.size} bytes in the manifests of {plan.entry.source} but {seen} "
+                "in another image's of this run: the source's manifests are corrupt or inconsistent, so "
+                "the manifests listing it here were not pushed"
+            ))
+            return inconsistent
+        with self._lock:
             first = None if key in self._owner_failed else self._owners.get(key)
         if first is not None and first.entry.dest.repository != repo:
             # the blob goes to its owner's repository first (where a killed run left it), on
             # the owner's behalf, and is mounted from there (no-op when already under way)
             self._ensure(first, blob)
         with self._lock:
-            self._sizes[key] = blob.size
             repos = self._blobs.setdefault(key, {})
             known = repos.get(repo)
             if isinstance(known, Future):

@@ -8,8 +8,8 @@ would push; if so, the image is *present* and left alone. For a digest-pinned li
 ``oc adm catalog mirror`` writes) without ``filter_by_os`` that is one HEAD, without asking the
 source at all; otherwise the source manifest is read first (by digest when the line has one,
 checking that digest) and ``filter_by_os`` applied, then one HEAD. This is what makes a re-run
-cheap. For an image that is not present, read its child manifests from the source (a registry
-target is not asked for them: see ``PlanPhase._probe_children``). A dry
+cheap. For an image that is not present, read the child manifests the destination lacks (asked
+only once some image of the mapping was found complete: see ``PlanPhase._asks_for_children``). A dry
 run then HEADs every blob in the image's destination repository; a real run, after the barrier,
 HEADs each blob once per target host, in the repository of its owner (:meth:`PlanPhase._probe_owners`).
 
@@ -152,12 +152,6 @@ class PlanPhase:
     _owners: dict[tuple[str, str], ImagePlan]
     _descriptors: dict[Descriptor, Descriptor]
 
-    # Whether planning asks the destination for each child manifest of an image it lacks. Not a
-    # registry: on a first run every such HEAD misses, and the PUT of a child the registry already
-    # has costs one request like the HEAD would; a killed run's blobs are found by the owners'
-    # probes all the same. An archive's history answers without a request, so it is asked.
-    _probe_children = False
-
     # --- per image ------------------------------------------------------------------------
 
     def _destination(self, entry):
@@ -268,12 +262,20 @@ class PlanPhase:
         for child in manifest.children:
             if any(m.digest == child.digest for m in plan.manifests):
                 continue
-            if self._probe_children:
+            if self._asks_for_children():
                 there = plan.dst.head_manifest(repo, child.digest)
                 if there is not None and there.digest == child.digest:
                     continue  # pushed by an earlier run: its blobs are there too
             self._collect(plan, self._get_by_digest(plan.src, plan.entry.source.repository, child.digest), depth + 1)
         plan.manifests.append(manifest)
+
+    def _asks_for_children(self) -> bool:
+        """Whether planning asks the destination for each child manifest of an image it lacks:
+        only once an image of the mapping was found complete there (a re-run, or the resume of a
+        killed run, where children it left are skipped with their blobs and source reads). On a
+        first run into an empty target every such HEAD would miss; a resume that found no image
+        complete pushes the children again (their blobs are found by the owners' probes)."""
+        return bool(self._present)
 
     def _probe_blobs(self, plan: ImagePlan) -> list[Descriptor]:
         """A dry run's check: HEAD every blob of the plan in the destination repository (in the
@@ -290,9 +292,45 @@ class PlanPhase:
                 missing.append(wanted[digest])
         return missing
 
+    def _planned(self, index: int, plan: ImagePlan | None) -> None:
+        """Phase 1 of entry ``index`` has ended (``plan`` None: nothing to copy). Once every entry
+        before it has ended too, the blobs of those plans get their owners, in mapping order as
+        :meth:`_probe_owners` would name them, and their probes start while planning goes on, at
+        most ``4 x parallel_layers`` of them queued or running: the barrier then waits for their
+        answers (or sends the rest) instead of sending every probe after it."""
+        if self.options.dry_run:
+            return
+        with self._prefix_lock:
+            self._prefix[index] = plan
+            while self._prefix_next in self._prefix:
+                ready = self._prefix.pop(self._prefix_next)
+                self._prefix_next += 1
+                if ready is not None:
+                    self._claim_owners(ready)
+
+    def _claim_owners(self, plan: ImagePlan) -> None:
+        host, repo = plan.entry.dest.api_host, plan.entry.dest.repository
+        for manifest in plan.manifests:
+            for blob in manifest.blobs:
+                key = (host, blob.digest)
+                with self._lock:
+                    if key in self._owners:
+                        continue
+                    self._owners[key] = plan
+                    if self._early_probes >= 4 * self.options.parallel_layers:
+                        continue  # the barrier sends it
+                    self._early_probes += 1
+                self._probe(plan.dst, host, repo, blob).add_done_callback(self._early_probe_done)
+
+    def _early_probe_done(self, _future: Future) -> None:
+        with self._lock:
+            self._early_probes -= 1
+
     def _probe_owners(self, plans: list[ImagePlan]) -> None:
         """After the barrier, before any upload: name each blob's owner, the first image of the
-        mapping that needs it on its host, and HEAD the blob in the owner's repository only.
+        mapping that needs it on its host, and HEAD the blob in the owner's repository only
+        (:meth:`_planned` did both for most blobs while planning went on: here their answers are
+        collected, and the probes it left out are sent).
 
         Phase 2 makes the blob present in the owner's repository first (uploaded, or found by
         this HEAD) and mounts it into the others, whose HEAD is the size check after the mount:
@@ -317,9 +355,11 @@ class PlanPhase:
                 for blob in manifest.blobs:
                     key = (host, blob.digest)
                     with self._lock:
-                        if key in self._owners:
-                            continue
-                        self._owners[key] = plan
+                        owner = self._owners.setdefault(key, plan)  # named already by _planned, mostly
+                    if owner is not plan or key in found:
+                        continue
+                    found[key] = None
+                    # the probe _planned started (its answer, or its future), else a new one
                     inflight.append((key, self._probe(plan.dst, host, repo, blob)))
                     while len(inflight) > window:
                         done_key, future = inflight.popleft()
@@ -357,7 +397,7 @@ class PlanPhase:
         run); the table keeps the answer instead of the future once it is known."""
         key = (host, repo, blob.digest)
         with self._lock:
-            self._sizes[(host, blob.digest)] = blob.size
+            self._sizes.setdefault((host, blob.digest), blob.size)
             known = self._probes.get(key)
             if isinstance(known, Future):
                 return known
