@@ -324,6 +324,34 @@ def test_streamed_upload_is_one_put_whose_tail_waits_for_the_check(tls_registry,
         assert registry_blob(tls_registry, repo, digest) is None, name
 
 
+def test_a_source_that_fails_to_read_is_not_taken_for_the_registry(tls_registry, fault_proxy_factory):
+    """An OSError of the source (a disk error under the archive's files) inside the streamed PUT
+    would reach urllib3 as a dropped connection and be retried as the registry's fault."""
+    proxy = fault_proxy_factory(tls_registry)
+    client = client_for(proxy, pool_size=1, retries=3, timeout=10)
+    repo = repo_name("eio")
+    blob = os.urandom(4 * CHUNK)
+    calls = []
+
+    @contextlib.contextmanager
+    def failing():
+        calls.append(1)
+
+        def chunks():
+            yield blob[:CHUNK]
+            raise OSError(5, "Input/output error")
+
+        yield chunks()
+
+    with pytest.raises(RegistryError) as info:
+        client.upload_blob(repo, sha256_digest(blob), len(blob), failing, chunk_size=CHUNK)
+    text = str(info.value)
+    assert "reading the content of blob" in text and "Input/output error" in text, text
+    assert "check the source" in text and "reachable" not in text, text
+    assert calls == [1]  # not retried as a registry failure
+    assert client.blob_size(repo, sha256_digest(blob)) is None
+
+
 def test_tls_unknown_ca(tls_registry):
     client = RegistryClient(tls_registry.host, Credentials(tls_registry.username, tls_registry.password), retries=0)
     with pytest.raises(RegistryError) as info:

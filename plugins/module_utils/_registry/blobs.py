@@ -186,7 +186,8 @@ class BlobsMixin:
             if returned and returned != digest:
                 raise DigestMismatch(
                     f"blob {digest} mounted from {from_repo} into {self.host}/{repo}: the registry answered "
-                    f"that it mounted {returned}; the registry or a proxy is not serving this blob"
+                    f"that it mounted {returned}; the registry or a proxy is not serving this blob: run again, and if it "
+                    "persists check the registry and any proxy in front of it"
                 )
             if not returned and size is not None:
                 found = self.blob_size(repo, digest)
@@ -320,28 +321,41 @@ class BlobsMixin:
         registry never receives a complete body for content that is not ``digest``."""
         count = 0
         held = None
-        with source() as chunks:
-            for chunk in chunks:
-                if not chunk:
-                    continue
-                if not isinstance(chunk, bytes):
-                    chunk = bytes(chunk)  # a source may reuse its buffer; this one is held
-                count += len(chunk)
-                if count > size:
-                    raise DigestMismatch(
-                        f"blob {digest} for {self.host}/{repo}: the source gave more than its {size} bytes; "
-                        "nothing was committed: the source is corrupt or changed"
-                    )
-                if hasher is not None:
-                    hasher.update(chunk)
-                if held is not None:
-                    yield held
-                held = chunk
+        for chunk in self._read_source(source, repo, digest):
+            if not chunk:
+                continue
+            if not isinstance(chunk, bytes):
+                chunk = bytes(chunk)  # a source may reuse its buffer; this one is held
+            count += len(chunk)
+            if count > size:
+                raise DigestMismatch(
+                    f"blob {digest} for {self.host}/{repo}: the source gave more than its {size} bytes; "
+                    "nothing was committed: the source is corrupt or changed"
+                )
+            if hasher is not None:
+                hasher.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
         actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
         if actual != digest or count != size:
             raise self._mismatch(repo, digest, size, actual, count)
         if held is not None:
             yield held
+
+    def _read_source(self, source, repo, digest) -> Iterator[bytes]:
+        """The chunks of ``source()``. A source read inside the PUT (the archive's files,
+        catalog_build's own layer) that fails with an OSError would reach urllib3 as a failure of
+        the connection, and be retried as a registry that dropped it: it becomes a RegistryError
+        that names the source instead, and is not retried."""
+        try:
+            with source() as chunks:
+                yield from chunks
+        except OSError as exc:
+            raise RegistryError(
+                f"reading the content of blob {digest} to upload to {self.host}/{repo} failed: "
+                f"{type(exc).__name__}: {exc}; nothing was committed: check the source (its disk or file)"
+            ) from exc
 
     def _check_committed(self, response, repo, digest, scopes) -> None:
         if response.status not in (201, 204):
