@@ -30,8 +30,11 @@ MODULES = {
 def _main_without(name: str, library: str, args: dict, capsys, monkeypatch) -> dict:
     from ansible.module_utils import basic
 
-    module = importlib.import_module(f"{PACKAGE}.{name}")
+    # the module and the collection's module_utils import without the library (a fresh import)
+    for loaded in [m for m in sys.modules if m.startswith("ansible_collections.airgap.operatorhub.")]:
+        monkeypatch.delitem(sys.modules, loaded)
     monkeypatch.setitem(sys.modules, library, None)  # importing it raises ImportError
+    module = importlib.import_module(f"{PACKAGE}.{name}")
     try:
         from ansible.module_utils.testing import patch_module_args
     except ImportError:  # ansible-core before 2.19
