@@ -75,8 +75,8 @@ def test_run_stopped_after_the_children_resumes_without_resending(image_set, pla
     assert sha256(skopeo_inspect(target, f"resumed/{image.name}:{image.tag}", raw=True)) == image.digest
 
 
-def test_a_resume_asks_for_the_children_once_an_image_was_found_complete(image_set, plain_registry, registry_factory,
-                                                                          fault_proxy_factory):
+def test_a_resume_asks_for_the_children_once_an_image_was_found_complete(
+        image_set, plain_registry, registry_factory, fault_proxy_factory):
     """Once phase 1 found an image of the mapping complete (a re-run, or a killed run's resume),
     the children an earlier run left are found by a HEAD: not read from the source, not pushed."""
     target = registry_factory(tls=True, auth="htpasswd")
