@@ -17,6 +17,7 @@ from ansible_collections.airgap.operatorhub.plugins.action.archive_export import
 from ansible_collections.airgap.operatorhub.plugins.action.image_mirror_from_mapping import ActionModule as MirrorAction
 from ansible_collections.airgap.operatorhub.plugins.modules import image_mirror_from_mapping
 from ansible_collections.airgap.operatorhub.plugins.plugin_utils import progress_action
+from tests.support.module_main import run_main
 
 MIRROR = "airgap.operatorhub.image_mirror_from_mapping"
 EXPORT = "airgap.operatorhub.archive_export"
@@ -96,35 +97,15 @@ def test_progress_lines_keep_the_name_of_the_task_module(monkeypatch):
     assert lines and all(line.startswith(f"{MIRROR} [h1]: 1/2 images") for line in lines)
 
 
-def _run_module(module, args, capsys):
-    from ansible.module_utils import basic
-
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    with pytest.raises(SystemExit):
-        if patch_module_args is not None:
-            with patch_module_args(args):
-                module.main()
-        else:
-            basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-            try:
-                module.main()
-            finally:
-                basic._ANSIBLE_ARGS = None
-    return json.loads(capsys.readouterr().out)
-
-
 def test_the_mirror_module_without_its_action_plugin_refuses_archive_dir(tmp_path, capsys):
     directory = tmp_path / "carry"
-    result = _run_module(image_mirror_from_mapping, {"mapping": [LINE], "archive_dir": str(directory)}, capsys)
+    result = run_main(image_mirror_from_mapping, {"mapping": [LINE], "archive_dir": str(directory)}, capsys)
     assert result["failed"] is True
     assert "airgap.operatorhub.archive_export" in result["msg"] and "archive_dir" in result["msg"]
     assert not directory.exists()
 
 
 def test_the_mirror_module_still_refuses_archive_options_without_archive_dir(capsys):
-    result = _run_module(image_mirror_from_mapping, {"mapping": [LINE], "archive_history": "/tmp/h.json"}, capsys)
+    result = run_main(image_mirror_from_mapping, {"mapping": [LINE], "archive_history": "/tmp/h.json"}, capsys)
     assert result["failed"] is True
     assert "archive_size and archive_history need archive_dir" in result["msg"]

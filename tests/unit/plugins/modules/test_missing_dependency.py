@@ -8,10 +8,11 @@ task fails with Ansible's message naming what to install (the import's traceback
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 
 import pytest
+
+from tests.support.module_main import run_main
 
 PACKAGE = "ansible_collections.airgap.operatorhub.plugins.modules"
 
@@ -28,25 +29,11 @@ MODULES = {
 
 
 def _main_without(name: str, library: str, args: dict, capsys, monkeypatch) -> dict:
-    from ansible.module_utils import basic
-
     # the module and the collection's module_utils import without the library (a fresh import)
     for loaded in [m for m in sys.modules if m.startswith("ansible_collections.airgap.operatorhub.")]:
         monkeypatch.delitem(sys.modules, loaded)
     monkeypatch.setitem(sys.modules, library, None)  # importing it raises ImportError
-    module = importlib.import_module(f"{PACKAGE}.{name}")
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    with pytest.raises(SystemExit):
-        if patch_module_args is not None:
-            with patch_module_args(args):
-                module.main()
-        else:
-            monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
-            module.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(importlib.import_module(f"{PACKAGE}.{name}"), args, capsys)
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
