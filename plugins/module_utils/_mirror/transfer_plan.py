@@ -10,8 +10,9 @@ source at all; otherwise the source manifest is read first (by digest when the l
 checking that digest) and ``filter_by_os`` applied, then one HEAD. This is what makes a re-run
 cheap. For an image that is not present, read the child manifests the destination lacks (asked
 only once some image of the mapping was found complete: see ``PlanPhase._asks_for_children``). A dry
-run then HEADs every blob in the image's destination repository; a real run, after the barrier,
-HEADs each blob once per target host, in the repository of its owner (:meth:`PlanPhase._probe_owners`).
+run then HEADs every blob in the image's destination repository; a real run HEADs each blob once
+per target host, in the repository of its owner, from the end of the owner's planning (in mapping
+order) up to the barrier (:meth:`PlanPhase._planned`, :meth:`PlanPhase._probe_owners`).
 
 ``filter_by_os`` is a regular expression searched in each index entry's ``os/arch[/variant]``:
 one match pushes that platform's manifest itself under the tag (like ``oc image mirror
@@ -333,8 +334,8 @@ class PlanPhase:
         collected, and the probes it left out are sent).
 
         Phase 2 makes the blob present in the owner's repository first (uploaded, or found by
-        this HEAD) and mounts it into the others, whose HEAD is the size check after the mount:
-        one probe per (host, digest), not per repository. The owner is the same image on a
+        this HEAD) and mounts it into the others: one probe per (host, digest), not per
+        repository. The owner is the same image on a
         re-run of the same mapping, so a killed run's uploads are found where they landed; a
         blob that landed only in the repository of an image phase 1 found complete is found by
         :meth:`_locate`. When the run looks like a re-run (an owner's probe found its blob, or
