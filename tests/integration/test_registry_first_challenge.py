@@ -18,6 +18,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.auth 
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.client import RegistryClient
 from tests.integration.test_registry_client import push_image
 from tests.support.faultproxy import hold
+from tests.support.gate import watch_gate
 
 THREADS = 8
 
@@ -29,10 +30,12 @@ def client_through(proxy, credentials: bool = True) -> RegistryClient:
     return RegistryClient(f"http://{proxy.host}", credentials=creds, retries=0)
 
 
-def arrivals_while_held(proxy, call, repos, wait_for_all: bool):
+def arrivals_while_held(proxy, call, repos, wait_for_all: bool, gate=None):
     """Run ``call(repo)`` in one thread per repo, started at once, while the proxy holds the
     first request it gets. Returns (requests that reached the proxy while it held the first,
-    results in repo order); every thread must have succeeded."""
+    results in repo order); every thread must have succeeded. With ``gate`` (a CountingGate in
+    the client), the first request is released once all the others wait on the gate (or after
+    10 s: then they did not wait, and reached the proxy)."""
     released = threading.Event()
     proxy.add_rule(hold(released, timeout=60), count=1)
     start = threading.Barrier(len(repos) + 1)
@@ -52,9 +55,12 @@ def arrivals_while_held(proxy, call, repos, wait_for_all: bool):
     start.wait()
     # The threads all call at once. Give the others a chance to send while the first is held:
     # without the gate they all do within this time; with it, none may (they wait for an answer).
-    deadline = time.monotonic() + (10.0 if wait_for_all else 0.5)
-    while time.monotonic() < deadline and proxy.count() < len(repos):
-        time.sleep(0.02)
+    if gate is not None:
+        gate.until_waiting(len(repos) - 1)
+    else:
+        deadline = time.monotonic() + (10.0 if wait_for_all else 0.5)
+        while time.monotonic() < deadline and proxy.count() < len(repos):
+            time.sleep(0.02)
     held = proxy.count()
     released.set()
     for thread in threads:
@@ -75,7 +81,8 @@ def test_threads_starting_at_once_cost_one_401_basic(tls_registry, fault_proxy_f
     manifest, dummy, dummy = push_image(direct, repo, layer_size=1000)
     proxy = fault_proxy_factory(tls_registry)
     client = client_through(proxy)
-    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), [repo] * THREADS, False)
+    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), [repo] * THREADS, False,
+                                      gate=watch_gate(client))
     assert held == 1, "the other threads sent before the first request had its answer"
     assert [d.digest for d in found] == [manifest.digest] * THREADS
     # the first request got the one challenge, and every other request went with credentials
@@ -88,7 +95,8 @@ def test_threads_starting_at_once_cost_one_401_bearer(token_registry, fault_prox
     proxy = fault_proxy_factory(token_registry)
     client = client_through(proxy)
     before, issued_before = server.requests, len(server.issued)
-    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), repos, False)
+    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), repos, False,
+                                      gate=watch_gate(client))
     assert held == 1
     assert found == [None] * THREADS  # none of these repositories exists: a 404 each, with a token
     assert statuses(proxy) == [401] + [404] * THREADS
@@ -103,7 +111,8 @@ def test_a_registry_without_auth_gets_no_401_and_no_deadlock(plain_registry, fau
     repos = [f"gate/p{i}-{uuid.uuid4().hex[:8]}" for i in range(THREADS)]
     proxy = fault_proxy_factory(plain_registry)
     client = client_through(proxy, credentials=credentials)
-    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), repos, not credentials)
+    held, found = arrivals_while_held(proxy, lambda r: client.head_manifest(r, "v1"), repos, not credentials,
+                                      gate=watch_gate(client) if credentials else None)
     # with credentials the others wait for the first answer; without, nobody waits for anything
     assert held == (1 if credentials else THREADS)
     assert found == [None] * THREADS

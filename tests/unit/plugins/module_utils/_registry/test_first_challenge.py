@@ -16,6 +16,7 @@ from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.clien
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.token import Authenticator
 from ansible_collections.airgap.operatorhub.plugins.module_utils._registry.transport import Secrets
 from ansible_collections.airgap.operatorhub.plugins.module_utils.errors import RegistryError
+from tests.support.gate import watch_gate
 from tests.support.hostile import HostileServer, Reply
 
 THREADS = 6
@@ -68,7 +69,9 @@ def test_a_first_request_answered_500_releases_the_others(server):
     while_held: list = []
     # a waiter not released would wait for one exchange's time (40 s), longer than all_at_once's join
     client = RegistryClient(f"http://{server.host}", CREDENTIALS, retries=0, timeout=20)
-    threading.Timer(0.3, release).start()
+    gate = watch_gate(client)
+    # the first answer comes once the others wait for it (or, if they do not wait, have sent)
+    threading.Thread(target=lambda: (gate.until_waiting(THREADS - 1), release()), daemon=True).start()
     outcomes = all_at_once(lambda: client.get_manifest("ns/app", "v1"))
     assert while_held == [1], "the others sent before the first request had its answer"
     # each request got its own answer and its own error; none was sent with credentials
