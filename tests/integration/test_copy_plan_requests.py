@@ -81,17 +81,21 @@ def test_a_resume_asks_for_the_children_once_an_image_was_found_complete(
     the children an earlier run left are found by a HEAD: not read from the source, not pushed."""
     target = registry_factory(tls=True, auth="htpasswd")
     proxy = fault_proxy_factory(target)
+    source = fault_proxy_factory(plain_registry)
     done, stopped = image_set.images[:2]
-    lines = mapping_lines(image_set, proxy, prefix="again")[:2]
+    lines = [f"{source.host}/{image_set.pushed[i.name].split('/', 1)[1]}={proxy.host}/again/{i.name}:{i.tag}"
+             for i in (done, stopped)]
     proxy.add_rule(status(400, body=b'{"errors":[{"code":"DENIED","message":"not now"}]}'),
                    method="PUT", path=f"/again/{stopped.name}/manifests/{stopped.tag}", count=None)
-    first = run_copy(lines, plain_registry, proxy)
+    first = run_copy(lines, source, proxy)
     assert [i.status for i in first.images] == ["copied", "failed"]
 
     proxy.reset()
-    # the stopped image plans only once the complete one was found so
+    # the stopped image plans its children only once the complete one was found so: its source
+    # manifest is held until then (at the source, which asks for no login: a request held at the
+    # target could be the first one there, which the others wait for)
     released = threading.Event()
-    proxy.add_rule(hold(released), method="HEAD", path=f"/again/{stopped.name}/manifests/{stopped.tag}")
+    source.add_rule(hold(released), method="GET", path=f"/{stopped.name}/manifests/{stopped.tag}")
     answered = f"/again/{done.name}/manifests/{done.tag}"
 
     def release():
@@ -102,7 +106,7 @@ def test_a_resume_asks_for_the_children_once_an_image_was_found_complete(
         released.set()
 
     threading.Thread(target=release, daemon=True).start()
-    again = run_copy(lines, plain_registry, proxy)
+    again = run_copy(lines, source, proxy)
     assert [i.status for i in again.images] == ["present", "copied"], [i.error for i in again.images]
     for digest, seen in child_requests(proxy, stopped).items():
         assert [(m, code) for m, code in seen if code != 401] == [("HEAD", 200)], (digest, seen)
