@@ -407,6 +407,7 @@ class Copier(PlanPhase):
         owner = plan.owner
         with self._lock:
             seen = self._sizes.setdefault(key, blob.size)
+            first = None if key in self._owner_failed else self._owners.get(key)
         if seen != blob.size:
             # Checked here, not by a HEAD after each mount: a blob has one size, and the one an
             # upload or probe verified is the first seen.
@@ -417,8 +418,6 @@ class Copier(PlanPhase):
                 "the manifests listing it here were not pushed"
             ))
             return inconsistent
-        with self._lock:
-            first = None if key in self._owner_failed else self._owners.get(key)
         if first is not None and first.entry.dest.repository != repo:
             # the blob goes to its owner's repository first (where a killed run left it), on
             # the owner's behalf, and is mounted from there (no-op when already under way)

@@ -269,6 +269,18 @@ class BlobsMixin:
                 self._cancel(location, self._transport.base(), scopes)
                 raise
 
+    @staticmethod
+    def _commit_url(location: str, digest: str) -> str:
+        """The URL of the PUT that commits an upload session as ``digest``."""
+        return location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
+
+    def _check_content(self, repo: str, digest: str, size: int, hasher, count: int) -> None:
+        """DigestMismatch unless the ``count`` bytes read hash to ``digest`` (``hasher`` None: a
+        verifying source checked it) and are ``size``."""
+        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
+        if actual != digest or count != size:
+            raise self._mismatch(repo, digest, size, actual, count)
+
     def _mismatch(self, repo: str, digest: str, size: int, actual: str, count: int) -> DigestMismatch:
         # a verifying source (actual == digest here) raised nothing, so only the size is wrong
         hashing = f" hashing to {actual}" if actual != digest else ""
@@ -287,12 +299,9 @@ class BlobsMixin:
                 count += len(chunk)
                 if count <= size:
                     data += chunk
-        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
-        if actual != digest or count != size:
-            raise self._mismatch(repo, digest, size, actual, count)
-        url = location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
+        self._check_content(repo, digest, size, hasher, count)
         response = self._request(
-            "PUT", url, scopes=scopes, body=bytes(data), replayable=False,
+            "PUT", self._commit_url(location, digest), scopes=scopes, body=bytes(data), replayable=False,
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
         )
         self._check_committed(response, repo, digest, scopes)
@@ -300,12 +309,11 @@ class BlobsMixin:
 
     def _upload_stream(self, location, repo, digest, size, source, hasher, scopes) -> int:
         generator = self._withheld_body(repo, digest, size, source, hasher)
-        url = location + ("&" if "?" in location else "?") + urlencode([("digest", digest)])
         try:
             # urllib3 closes the connection of a request whose body generator raises (the
             # registry sees a body cut short and commits nothing) and lets the error through.
             response = self._request(
-                "PUT", url, scopes=scopes, body=generator, replayable=False,
+                "PUT", self._commit_url(location, digest), scopes=scopes, body=generator, replayable=False,
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
             )
         finally:
@@ -337,9 +345,7 @@ class BlobsMixin:
             if held is not None:
                 yield held
             held = chunk
-        actual = f"{hasher.name}:{hasher.hexdigest()}" if hasher is not None else digest
-        if actual != digest or count != size:
-            raise self._mismatch(repo, digest, size, actual, count)
+        self._check_content(repo, digest, size, hasher, count)
         if held is not None:
             yield held
 
