@@ -56,7 +56,12 @@ def arrivals_while_held(proxy, call, repos, wait_for_all: bool, gate=None):
     # The threads all call at once. Give the others a chance to send while the first is held:
     # without the gate they all do within this time; with it, none may (they wait for an answer).
     if gate is not None:
+        # the others wait on the gate, and the first request reached the proxy (it may still be
+        # connecting when they all wait)
         gate.until_waiting(len(repos) - 1)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and proxy.count() < 1:
+            time.sleep(0.01)
     else:
         deadline = time.monotonic() + (10.0 if wait_for_all else 0.5)
         while time.monotonic() < deadline and proxy.count() < len(repos):
