@@ -71,7 +71,9 @@ def test_a_first_request_answered_500_releases_the_others(server):
     client = RegistryClient(f"http://{server.host}", CREDENTIALS, retries=0, timeout=20)
     gate = watch_gate(client)
     # the first answer comes once the others wait for it (or, if they do not wait, have sent)
-    threading.Thread(target=lambda: (gate.until_waiting(THREADS - 1), release()), daemon=True).start()
+    # (and the first request reached the server: it may still be connecting when they all wait)
+    threading.Thread(target=lambda: (gate.until_waiting(THREADS - 1), first_in.wait(10), release()),
+                     daemon=True).start()
     outcomes = all_at_once(lambda: client.get_manifest("ns/app", "v1"))
     assert while_held == [1], "the others sent before the first request had its answer"
     # each request got its own answer and its own error; none was sent with credentials
